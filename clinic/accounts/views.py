@@ -1,0 +1,80 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clinic.accounts.actions import do_invite
+from clinic.accounts.decorators import role_required
+from clinic.accounts.forms import InviteForm, TimeZoneForm
+from clinic.accounts.models import Role, User
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Where a signed-in person lands: their own area."""
+    target = {
+        Role.PATIENT: "accounts:patient_home",
+        Role.CLINICIAN: "accounts:clinician_home",
+        Role.STAFF: "accounts:staff_home",
+    }[Role(request.user.role)]  # type: ignore[union-attr]
+    return redirect(target)
+
+
+@login_required
+@require_GET
+def mfa_required(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/mfa_required.html")
+
+
+@role_required(Role.PATIENT)
+@require_http_methods(["GET", "POST"])
+def patient_home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": user.time_zone})
+    if request.method == "POST":
+        if form.is_valid():
+            user.time_zone = form.cleaned_data["time_zone"]
+            user.save(update_fields=["time_zone"])
+            messages.success(request, "Time zone saved.")
+            return redirect("accounts:patient_home")
+        return render(request, "accounts/patient_home.html", {"form": form}, status=400)
+    return render(request, "accounts/patient_home.html", {"form": form})
+
+
+@role_required(Role.CLINICIAN)
+@require_GET
+def clinician_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/clinician_home.html")
+
+
+@role_required(Role.STAFF)
+@require_GET
+def staff_home(request: HttpRequest) -> HttpResponse:
+    from clinic.content.models import ContactMessage, ContactStatus
+
+    new_messages = ContactMessage.objects.filter(status=ContactStatus.NEW).count()
+    return render(request, "accounts/staff_home.html", {"new_messages": new_messages})
+
+
+@role_required(Role.STAFF)
+@require_http_methods(["GET", "POST"])
+def people(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            invited = do_invite(
+                actor=request.user,  # type: ignore[arg-type]
+                email=data["email"],
+                display_name=data["display_name"],
+                role=Role(data["role"]),
+                time_zone=data["time_zone"],
+                request=request,
+            )
+            messages.success(request, f"Invitation sent to {invited.email}.")
+            return redirect("accounts:people")
+    team = User.objects.filter(role__in=[Role.CLINICIAN, Role.STAFF]).order_by("role", "display_name")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/people.html", {"form": form, "team": team}, status=status)
