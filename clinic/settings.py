@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,7 +50,8 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DJANGO_ENV = env_str("DJANGO_ENV", "development")
+# pytest (8.2+) announces itself in PYTEST_VERSION: tests run as "test" unless told otherwise.
+DJANGO_ENV = env_str("DJANGO_ENV", "test" if "PYTEST_VERSION" in os.environ else "development")
 if DJANGO_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured("DJANGO_ENV must be development, test or production.")
 PRODUCTION = DJANGO_ENV == "production"
@@ -86,6 +88,15 @@ if not FIELD_ENCRYPTION_KEYS:
     from clinic.crypto import local_key_file_keys
 
     FIELD_ENCRYPTION_KEYS = local_key_file_keys(FIELD_ENCRYPTION_KEY_FILE)
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode())
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64-encoded "
+            "bytes; make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')."
+        ) from None
 
 INSTALLED_APPS = [
     "daphne",
@@ -287,6 +298,8 @@ CONTENT_SECURITY_POLICY = {
 # Static files
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "clinic" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

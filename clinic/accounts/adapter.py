@@ -3,11 +3,13 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 
 from clinic import crypto
 from clinic.accounts.models import Role
+from clinic.mail import send_email_task
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -21,8 +23,13 @@ class AccountAdapter(DefaultAccountAdapter):
         return reverse("accounts:home")
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Render now, send through the task queue once the transaction commits."""
         context.setdefault("clinic_name", settings.CLINIC_NAME)
-        super().send_mail(template_prefix, email, context)
+        message = self.render_mail(template_prefix, email, context)
+        html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), "")
+        transaction.on_commit(
+            lambda: send_email_task.enqueue(to=list(message.to), subject=str(message.subject), text=message.body, html=html)
+        )
 
 
 class MFAAdapter(DefaultMFAAdapter):
