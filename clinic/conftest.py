@@ -11,10 +11,12 @@ from django.utils import timezone
 
 from clinic.accounts.models import Licence, Role, User
 
-PASSWORD = "correct-horse-battery-9"
+PASSWORD = "correct-horse-battery-9"  # noqa: S105
 
 
-def make_user(email: str, role: Role, *, mfa: bool = False, zone: str = "America/New_York", name: str = "") -> User:
+def make_user(
+    email: str, role: Role, *, mfa: bool = False, zone: str = "America/New_York", name: str = ""
+) -> User:
     user = User.objects.create_user(email, PASSWORD, role=role, time_zone=zone, display_name=name)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     if mfa:

@@ -51,7 +51,9 @@ class SessionTimeoutMiddleware:
                 user = request.user
                 audit_record(action=Action.SESSION_EXPIRED, actor=user, subject=user, request=request)  # type: ignore[arg-type]
                 logout(request)
-                messages.info(request, "You were signed out to keep your information safe. Please sign in again.")
+                messages.info(
+                    request, "You were signed out to keep your information safe. Please sign in again."
+                )
             else:
                 request.session["_seen"] = now
         return self.get_response(request)

@@ -60,8 +60,7 @@ PRODUCTION = DJANGO_ENV == "production"
 def required_in_production(name: str, dev_default: str) -> str:
     if PRODUCTION and not os.environ.get(name):
         raise ImproperlyConfigured(
-            f"{name} is required when DJANGO_ENV=production. See the README's table of "
-            "environment variables."
+            f"{name} is required when DJANGO_ENV=production. See the README's table of environment variables."
         )
     return os.environ.get(name) or dev_default
 
@@ -271,7 +270,9 @@ SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", PRODUCTION) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", PRODUCTION) else None
+)
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION

@@ -28,7 +28,9 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(template_prefix, email, context)
         html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), "")
         transaction.on_commit(
-            lambda: send_email_task.enqueue(to=list(message.to), subject=str(message.subject), text=message.body, html=html)
+            lambda: send_email_task.enqueue(
+                to=list(message.to), subject=str(message.subject), text=message.body, html=html
+            )
         )
 
 

@@ -15,5 +15,14 @@ class UserAdmin(admin.ModelAdmin):
     list_display = ["email", "display_name", "role", "time_zone", "is_active"]
     list_filter = ["role", "is_active"]
     search_fields = ["email", "display_name"]
-    fields = ["email", "display_name", "role", "time_zone", "is_active", "is_staff", "groups", "user_permissions"]
+    fields = [
+        "email",
+        "display_name",
+        "role",
+        "time_zone",
+        "is_active",
+        "is_staff",
+        "groups",
+        "user_permissions",
+    ]
     inlines = [LicenceInline]

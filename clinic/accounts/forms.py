@@ -4,12 +4,16 @@ from django import forms
 
 from clinic.accounts.models import Role, User
 
-COMMON_ZONES = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+COMMON_ZONES = sorted(
+    z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+)
 
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label="Email address")
-    display_name = forms.CharField(max_length=150, label="Name as patients see it", help_text="e.g. Dr Maya Chen")
+    display_name = forms.CharField(
+        max_length=150, label="Name as patients see it", help_text="e.g. Dr Maya Chen"
+    )
     role = forms.ChoiceField(choices=[(Role.CLINICIAN, "Clinician"), (Role.STAFF, "Staff")])
     time_zone = forms.ChoiceField(choices=[(z, z) for z in COMMON_ZONES], initial="America/New_York")
 

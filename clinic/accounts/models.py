@@ -57,7 +57,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # noqa: RUF012
 
     class Meta:
         constraints = [
@@ -113,7 +113,9 @@ class Licence(models.Model):
     class Meta:
         ordering = ["jurisdiction"]
         constraints = [
-            models.UniqueConstraint(fields=["clinician", "jurisdiction"], name="licence_one_per_jurisdiction"),
+            models.UniqueConstraint(
+                fields=["clinician", "jurisdiction"], name="licence_one_per_jurisdiction"
+            ),
             models.CheckConstraint(
                 condition=models.Q(verified_by__isnull=True, verified_at__isnull=True)
                 | models.Q(verified_by__isnull=False, verified_at__isnull=False),

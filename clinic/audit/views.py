@@ -30,7 +30,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         if data["since"]:
             events = events.filter(at__gte=dt.datetime.combine(data["since"], dt.time.min, tzinfo=dt.UTC))
         if data["until"]:
-            events = events.filter(at__lt=dt.datetime.combine(data["until"] + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC))
+            events = events.filter(
+                at__lt=dt.datetime.combine(data["until"] + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+            )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     # Reading the log is itself an event: who looked at whose history.
     audit_record(action=Action.AUDIT_VIEWED, actor=request.user, request=request)  # type: ignore[arg-type]

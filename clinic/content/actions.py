@@ -12,7 +12,9 @@ from clinic.mail import queue_email
 
 
 @transaction.atomic
-def do_receive_contact(*, name: str, email: str, phone: str, message: str, request: HttpRequest) -> ContactMessage:
+def do_receive_contact(
+    *, name: str, email: str, phone: str, message: str, request: HttpRequest
+) -> ContactMessage:
     msg = ContactMessage.objects.create(
         received_at=timezone.now(), name=name, email=email, phone=phone, message=message
     )

@@ -69,9 +69,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None)
     if request.method == "POST":
         if hit(group="contact", key=client_ip(request) or "unknown", rate=settings.CONTACT_RATE):
-            return render(
-                request, "content/contact.html", {"form": form, "rate_limited": True}, status=429
-            )
+            return render(request, "content/contact.html", {"form": form, "rate_limited": True}, status=429)
         if form.is_valid():
             data = form.cleaned_data
             if not data["website"]:
@@ -116,7 +114,11 @@ def _worker_status() -> dict:
     if oldest is None:
         return {"status": "idle", "queued": 0}
     age = (timezone.now() - oldest).total_seconds()
-    return {"status": "ok" if age < 120 else "stalled", "queued": waiting.count(), "oldest_seconds": round(age)}
+    return {
+        "status": "ok" if age < 120 else "stalled",
+        "queued": waiting.count(),
+        "oldest_seconds": round(age),
+    }
 
 
 # Staff: the contact inbox -------------------------------------------------------------------

@@ -4,10 +4,10 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from clinic import crypto
 from clinic.content.models import ContactMessage
-from django.utils import timezone
 
 
 def raw_row(message: ContactMessage) -> tuple:

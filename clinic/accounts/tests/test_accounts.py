@@ -125,19 +125,28 @@ def test_password_reset_by_email_link(patient, django_capture_on_commit_callback
 
 
 @pytest.mark.django_db
-def test_staff_invite_a_clinician_who_sets_a_password_then_must_add_mfa(staff, django_capture_on_commit_callbacks):
+def test_staff_invite_a_clinician_who_sets_a_password_then_must_add_mfa(
+    staff, django_capture_on_commit_callbacks
+):
     client = client_for(staff)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("accounts:people"),
-            {"email": "New.Doc@example.org", "display_name": "Dr New", "role": "clinician", "time_zone": "America/Chicago"},
+            {
+                "email": "New.Doc@example.org",
+                "display_name": "Dr New",
+                "role": "clinician",
+                "time_zone": "America/Chicago",
+            },
         )
     assert response.status_code == 302
     invited = User.objects.get(email="new.doc@example.org")
     assert invited.role == Role.CLINICIAN
     assert invited.invited_by == staff
     assert not invited.has_usable_password()
-    assert AuditEvent.objects.filter(action=Action.USER_INVITED, actor=staff, subject_id=str(invited.public_id)).exists()
+    assert AuditEvent.objects.filter(
+        action=Action.USER_INVITED, actor=staff, subject_id=str(invited.public_id)
+    ).exists()
     assert len(mail.outbox) == 1
     path = re.search(r"/accounts/password/reset/key/\S+", mail.outbox[0].body).group(0)
 

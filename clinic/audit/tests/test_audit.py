@@ -3,10 +3,10 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
+from clinic.accounts.models import Role
 from clinic.audit.actions import audit_record
 from clinic.audit.models import Action, AuditEvent
 from clinic.conftest import PASSWORD, client_for, make_user
-from clinic.accounts.models import Role
 
 
 def login(client: Client, email: str, password: str):
@@ -38,8 +38,9 @@ def test_sign_in_failed_sign_in_and_sign_out_are_recorded(patient):
 
 @pytest.mark.django_db
 def test_mfa_changes_are_recorded(patient, django_capture_on_commit_callbacks):
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
     import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
     client = Client()
     login(client, patient.email, PASSWORD)
@@ -113,6 +114,8 @@ def test_audit_viewer_filters_and_records_that_it_was_read(staff, patient):
 
 @pytest.mark.django_db
 def test_audit_viewer_bad_filters_are_ignored_with_a_message_not_a_500(staff):
-    response = client_for(staff).get(reverse("audit:log"), {"patient": "not-a-uuid", "since": "yesterday", "page": "x"})
+    response = client_for(staff).get(
+        reverse("audit:log"), {"patient": "not-a-uuid", "since": "yesterday", "page": "x"}
+    )
     assert response.status_code == 200
     assert "Enter a valid UUID" in response.content.decode()

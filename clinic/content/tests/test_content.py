@@ -10,7 +10,16 @@ from clinic.conftest import client_for
 from clinic.content import pages
 from clinic.content.models import ContactMessage, ContactStatus
 
-PUBLIC = ["/", "/learn/", "/crisis/", "/contact/", "/privacy/", "/terms/", "/accounts/login/", "/accounts/signup/"]
+PUBLIC = [
+    "/",
+    "/learn/",
+    "/crisis/",
+    "/contact/",
+    "/privacy/",
+    "/terms/",
+    "/accounts/login/",
+    "/accounts/signup/",
+]
 GOOD = {"name": "Rae", "email": "rae@example.org", "phone": "", "message": "Is the consultation really free?"}
 
 
@@ -27,7 +36,14 @@ def test_every_public_page_links_to_crisis_help_and_says_it_is_not_an_emergency_
 
 def test_learn_pages_exist_with_citations_for_their_numbers():
     slugs = {p.slug for p in pages.all_pages()}
-    assert {"ketamine-for-depression", "routes", "evidence", "risks", "who-it-is-not-for", "consultation"} <= slugs
+    assert {
+        "ketamine-for-depression",
+        "routes",
+        "evidence",
+        "risks",
+        "who-it-is-not-for",
+        "consultation",
+    } <= slugs
     for page in pages.all_pages():
         assert page.title and page.summary
         assert 'class="footnote"' in page.html, page.slug  # every page cites its sources
@@ -35,7 +51,9 @@ def test_learn_pages_exist_with_citations_for_their_numbers():
 
 
 def test_markdown_is_sanitised():
-    html, _ = pages.render_markdown("Hello <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>")
+    html, _ = pages.render_markdown(
+        "Hello <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
+    )
     assert "<script" not in html
     assert "javascript:" not in html
     assert "onerror" not in html
@@ -72,7 +90,9 @@ def test_contact_message_is_stored_encrypted_acknowledged_without_its_text_and_a
     assert ack.to == ["rae@example.org"]
     assert "consultation really free" not in ack.body
     assert "not an emergency service" in ack.body
-    assert AuditEvent.objects.filter(action=Action.CONTACT_RECEIVED, subject_id=str(message.public_id)).exists()
+    assert AuditEvent.objects.filter(
+        action=Action.CONTACT_RECEIVED, subject_id=str(message.public_id)
+    ).exists()
     thanks = client.get(response["Location"]).content.decode()
     assert "988" in thanks
 
@@ -126,7 +146,9 @@ def test_contact_form_is_rate_limited_per_address(client, settings):
 def make_message() -> ContactMessage:
     from django.utils import timezone
 
-    return ContactMessage.objects.create(received_at=timezone.now(), name="Rae", email="rae@example.org", message="Hello there")
+    return ContactMessage.objects.create(
+        received_at=timezone.now(), name="Rae", email="rae@example.org", message="Hello there"
+    )
 
 
 @pytest.mark.django_db
@@ -137,7 +159,9 @@ def test_staff_read_and_close_a_message_and_both_are_audited(staff):
     assert "Rae" in inbox
     page = client.get(reverse("content:inbox_message", args=[message.public_id]))
     assert "Hello there" in page.content.decode()
-    assert AuditEvent.objects.filter(action=Action.CONTACT_READ, actor=staff, subject_id=str(message.public_id)).exists()
+    assert AuditEvent.objects.filter(
+        action=Action.CONTACT_READ, actor=staff, subject_id=str(message.public_id)
+    ).exists()
     response = client.post(reverse("content:inbox_status", args=[message.public_id]), {"status": "closed"})
     assert response.status_code == 302
     message.refresh_from_db()

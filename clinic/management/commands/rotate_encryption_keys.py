@@ -38,5 +38,7 @@ class Command(BaseCommand):
             count += 1
         self.stdout.write(f"mfa.Authenticator: {count} secrets re-encrypted")
         with transaction.atomic():
-            audit_record(action=Action.KEYS_ROTATED, actor_label="manage.py", reason=f"{total + count} values")
+            audit_record(
+                action=Action.KEYS_ROTATED, actor_label="manage.py", reason=f"{total + count} values"
+            )
         self.stdout.write(self.style.SUCCESS("Done. Old keys can now be removed from FIELD_ENCRYPTION_KEYS."))

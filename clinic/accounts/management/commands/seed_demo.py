@@ -16,7 +16,7 @@ from django.utils import timezone
 from clinic import crypto
 from clinic.accounts.models import Licence, Role, User
 
-DEMO_PASSWORD = "mendwell-demo-2026"
+DEMO_PASSWORD = "mendwell-demo-2026"  # noqa: S105  (demo only; seed_demo refuses production)
 
 CLINICIANS = [
     ("maya.chen@demo.mendwell.example", "Dr Maya Chen", "America/New_York", ["US-NY", "US-NJ"]),
@@ -35,7 +35,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         if settings.PRODUCTION:
-            raise CommandError("seed_demo creates accounts with a known password; it never runs in production.")
+            raise CommandError(
+                "seed_demo creates accounts with a known password; it never runs in production."
+            )
         with transaction.atomic():
             staff = [self._person(email, name, zone, Role.STAFF) for email, name, zone in STAFF]
             clinicians = [
@@ -60,7 +62,9 @@ class Command(BaseCommand):
     def _person(self, email: str, name: str, zone: str, role: Role) -> User:
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = User.objects.create_user(email, DEMO_PASSWORD, role=role, display_name=name, time_zone=zone)
+            user = User.objects.create_user(
+                email, DEMO_PASSWORD, role=role, display_name=name, time_zone=zone
+            )
             EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
             if role != Role.PATIENT:
                 TOTP.activate(user, generate_totp_secret())
@@ -85,7 +89,9 @@ class Command(BaseCommand):
                 totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
                 if totp:
                     out(f"      TOTP secret: {crypto.decrypt(totp.data['secret'])}")
-                codes = Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).first()
+                codes = Authenticator.objects.filter(
+                    user=user, type=Authenticator.Type.RECOVERY_CODES
+                ).first()
                 if codes:
                     out(f"      recovery codes: {' '.join(RecoveryCodes(codes).get_unused_codes()[:3])}")
         out("")
