@@ -10,14 +10,19 @@ from django_tasks import task
 
 
 @task()
-def send_email_task(*, to: list[str], subject: str, text: str, html: str = "") -> None:
+def send_email_task(
+    *, to: list[str], subject: str, text: str, html: str = "", attachments: list[list[str]] | None = None
+) -> None:
+    """``attachments``: [filename, content, mimetype] triples (plain lists: task arguments are JSON)."""
     message = EmailMultiAlternatives(subject=subject, body=text, to=to)
     if html:
         message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments or []:
+        message.attach(filename, content, mimetype)
     message.send()
 
 
-def queue_email(*, to: str, template: str, context: dict) -> None:
+def queue_email(*, to: str, template: str, context: dict, attachments: list[list[str]] | None = None) -> None:
     """Render ``<template>_subject.txt`` and ``<template>.txt`` and send after commit.
 
     Emails carry no clinical detail (DESIGN.md rule 4): templates say that something waits in
@@ -27,5 +32,7 @@ def queue_email(*, to: str, template: str, context: dict) -> None:
     subject = render_to_string(f"{template}_subject.txt", context).strip()
     text = render_to_string(f"{template}.txt", context)
     transaction.on_commit(
-        lambda: send_email_task.enqueue(to=[to], subject=f"[{settings.CLINIC_NAME}] {subject}", text=text)
+        lambda: send_email_task.enqueue(
+            to=[to], subject=f"[{settings.CLINIC_NAME}] {subject}", text=text, attachments=attachments or []
+        )
     )

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "clinic.audit",
     "clinic.accounts",
     "clinic.content",
+    "clinic.scheduling",
     "clinic.api",
 ]
 
@@ -246,7 +247,6 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CLINIC_NAME}] "
-ACCOUNT_SIGNUP_FORM_HONEYPOT_FIELD = "website"
 # Failed sign-ins: a cool-off, never a permanent lock. Five failures for one account within
 # fifteen minutes pause further tries for that account; an address gets twenty a minute.
 ACCOUNT_RATE_LIMITS = {
@@ -301,7 +301,6 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "clinic" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

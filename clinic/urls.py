@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("clinic.content.urls")),
     path("", include("clinic.accounts.urls")),
     path("", include("clinic.audit.urls")),
+    path("", include("clinic.scheduling.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

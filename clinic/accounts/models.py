@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from clinic.crypto import EncryptedTextField
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -128,3 +130,23 @@ class Licence(models.Model):
 
     def is_valid_on(self, day: datetime.date) -> bool:
         return self.verified_at is not None and self.expires_on >= day
+
+
+class PatientProfile(models.Model):
+    """What the clinic knows about a patient beyond their login. Personal data is encrypted."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="patient_profile")
+    # ISO date, encrypted: needed in the application (age checks), never in a query.
+    date_of_birth = EncryptedTextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+    @property
+    def birth_date(self) -> datetime.date | None:
+        return datetime.date.fromisoformat(self.date_of_birth) if self.date_of_birth else None
+
+
+def age_on(birth: datetime.date, day: datetime.date) -> int:
+    """Whole years of age on ``day`` (a 29 February birthday counts from 1 March)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

@@ -2,7 +2,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_safe, require_http_methods
 
 from clinic.accounts.actions import do_invite
 from clinic.accounts.decorators import role_required
@@ -11,7 +12,7 @@ from clinic.accounts.models import Role, User
 
 
 @login_required
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Where a signed-in person lands: their own area."""
     target = {
@@ -23,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def mfa_required(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/mfa_required.html")
 
@@ -31,26 +32,33 @@ def mfa_required(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PATIENT)
 @require_http_methods(["GET", "POST"])
 def patient_home(request: HttpRequest) -> HttpResponse:
+    from clinic.scheduling.models import Booking
+
     user: User = request.user  # type: ignore[assignment]
     form = TimeZoneForm(request.POST or None, initial={"time_zone": user.time_zone})
-    if request.method == "POST":
-        if form.is_valid():
-            user.time_zone = form.cleaned_data["time_zone"]
-            user.save(update_fields=["time_zone"])
-            messages.success(request, "Time zone saved.")
-            return redirect("accounts:patient_home")
-        return render(request, "accounts/patient_home.html", {"form": form}, status=400)
-    return render(request, "accounts/patient_home.html", {"form": form})
+    if request.method == "POST" and form.is_valid():
+        user.time_zone = form.cleaned_data["time_zone"]
+        user.save(update_fields=["time_zone"])
+        messages.success(request, "Time zone saved.")
+        return redirect("accounts:patient_home")
+    now = timezone.now()
+    bookings = Booking.objects.filter(patient=user).select_related("clinician").order_by("-start")
+    context = {
+        "form": form,
+        "upcoming": [b for b in bookings if b.end >= now and b.is_active][::-1],
+        "past": [b for b in bookings if not (b.end >= now and b.is_active)][:10],
+    }
+    return render(request, "accounts/patient_home.html", context, status=400 if request.method == "POST" else 200)
 
 
 @role_required(Role.CLINICIAN)
-@require_GET
+@require_safe
 def clinician_home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/clinician_home.html")
 
 
 @role_required(Role.STAFF)
-@require_GET
+@require_safe
 def staff_home(request: HttpRequest) -> HttpResponse:
     from clinic.content.models import ContactMessage, ContactStatus
 

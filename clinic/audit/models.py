@@ -20,6 +20,15 @@ class Action(models.TextChoices):
     CONTACT_STATUS = "contact.status_changed", "Contact message status changed"
     AUDIT_VIEWED = "audit.viewed", "Audit log viewed"
     KEYS_ROTATED = "crypto.keys_rotated", "Encryption keys rotated"
+    BOOKING_CREATED = "booking.created", "Booking made"
+    BOOKING_CANCELLED = "booking.cancelled", "Booking cancelled"
+    BOOKING_RESCHEDULED = "booking.rescheduled", "Booking rescheduled"
+    BOOKING_NO_SHOW = "booking.no_show", "Marked as no-show"
+    BOOKING_VIEWED = "booking.viewed", "Booking opened"
+    WAITLIST_JOINED = "waitlist.joined", "Joined a waitlist"
+    AVAILABILITY_CHANGED = "availability.changed", "Availability changed"
+    LICENCE_VERIFIED = "licence.verified", "Licence verified"
+    APPOINTMENT_TYPE_CHANGED = "appointment_type.changed", "Appointment type changed"
 
 
 class AuditEvent(models.Model):

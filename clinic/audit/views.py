@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from clinic.accounts.decorators import role_required
 from clinic.accounts.models import Role
@@ -13,7 +13,7 @@ from clinic.audit.models import Action, AuditEvent
 
 
 @role_required(Role.STAFF)
-@require_GET
+@require_safe
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = AuditEvent.objects.select_related("actor", "patient")

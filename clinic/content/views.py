@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_safe, require_http_methods, require_POST
 from django_tasks_db.models import DBTaskResult
 
 from clinic.accounts.decorators import role_required
@@ -22,19 +22,19 @@ from clinic.views import public_page
 
 
 @public_page
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "content/home.html", {"pages": pages.all_pages()})
 
 
 @public_page
-@require_GET
+@require_safe
 def learn_index(request: HttpRequest) -> HttpResponse:
     return render(request, "content/learn_index.html", {"pages": pages.all_pages()})
 
 
 @public_page
-@require_GET
+@require_safe
 def learn_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = pages.get_page(slug)
     if page is None:
@@ -44,7 +44,7 @@ def learn_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @public_page
-@require_GET
+@require_safe
 def crisis(request: HttpRequest) -> HttpResponse:
     countries = sorted(set(CrisisLine.objects.values_list("country", flat=True)))
     chosen = request.GET.get("country", "").upper()
@@ -59,7 +59,7 @@ def crisis(request: HttpRequest) -> HttpResponse:
 
 
 @public_page
-@require_GET
+@require_safe
 def static_page(request: HttpRequest, template: str) -> HttpResponse:
     return render(request, template)
 
@@ -86,12 +86,12 @@ def contact(request: HttpRequest) -> HttpResponse:
     return render(request, "content/contact.html", {"form": form})
 
 
-@require_GET
+@require_safe
 def contact_thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "content/contact_thanks.html", {"lines": crisis_lines()})
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database reachable? Worker keeping up? 200 when both are fine, 503 otherwise."""
     try:
@@ -125,7 +125,7 @@ def _worker_status() -> dict:
 
 
 @role_required(Role.STAFF)
-@require_GET
+@require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", ContactStatus.NEW)
     if status not in ContactStatus.values:
@@ -137,7 +137,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.STAFF)
-@require_GET
+@require_safe
 def inbox_message(request: HttpRequest, public_id: str) -> HttpResponse:
     item = get_object_or_404(ContactMessage, public_id=public_id)
     audit_record(action=Action.CONTACT_READ, actor=request.user, subject=item, request=request)  # type: ignore[arg-type]

@@ -86,11 +86,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_sep("!", _skip_reason(), red=True, bold=True)
 
 
-@pytest.fixture(autouse=True)
-def _chromium_required() -> None:
+def _require_chromium() -> None:
     """Under CI a missing browser is an error, never a quiet skip."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing and CI is set: the browser tests must run in CI.", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_required() -> None:
+    # Session-scoped and autouse, so it runs before the server is started or the browser launched.
+    _require_chromium()
 
 
 # The server ---------------------------------------------------------------------------------
@@ -127,7 +132,8 @@ def _manage(env: dict[str, str], *args: str, timeout: float = 120) -> str:
     )
     if done.returncode != 0:
         raise RuntimeError(
-            f"manage.py {' '.join(args)} exited {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+            f"manage.py {' '.join(args)} exited {done.returncode}\n"
+            f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
         )
     return done.stdout
 
@@ -210,7 +216,8 @@ def server() -> Iterator[Server]:
             for name, proc in procs.items():
                 if proc.poll() is not None:
                     raise RuntimeError(
-                        f"{name} exited with {proc.returncode} during start-up:\n{_tail(var_dir / f'{name}.log')}"
+                        f"{name} exited with {proc.returncode} during start-up:\n"
+                        f"{_tail(var_dir / f'{name}.log')}"
                     )
             try:
                 with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310
@@ -223,7 +230,8 @@ def server() -> Iterator[Server]:
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"{base_url}/healthz did not answer 200 within {STARTUP_TIMEOUT:.0f}s ({last_error})\n"
-                    f"--- daphne\n{_tail(var_dir / 'daphne.log')}\n--- worker\n{_tail(var_dir / 'worker.log')}"
+                    f"--- daphne\n{_tail(var_dir / 'daphne.log')}\n"
+                    f"--- worker\n{_tail(var_dir / 'worker.log')}"
                 )
             time.sleep(0.2)
         yield Server(
@@ -251,6 +259,7 @@ def server() -> Iterator[Server]:
 def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
+    _require_chromium()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

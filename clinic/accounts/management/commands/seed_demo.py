@@ -15,14 +15,21 @@ from django.utils import timezone
 
 from clinic import crypto
 from clinic.accounts.models import Licence, Role, User
+from clinic.scheduling.models import WeeklyHours
 
 DEMO_PASSWORD = "mendwell-demo-2026"  # noqa: S105  (demo only; seed_demo refuses production)
 
 CLINICIANS = [
-    ("maya.chen@demo.mendwell.example", "Dr Maya Chen", "America/New_York", ["US-NY", "US-NJ"]),
-    ("daniel.okafor@demo.mendwell.example", "Dr Daniel Okafor", "America/Chicago", ["US-IL", "US-TX"]),
+    ("maya.chen@demo.mendwell.example", "Dr Maya Chen", "America/New_York", ["US-NY", "US-NJ", "US-CA"]),
+    ("daniel.okafor@demo.mendwell.example", "Dr Daniel Okafor", "America/Chicago", ["US-IL", "US-TX", "US-NY"]),
     ("sofia.reyes@demo.mendwell.example", "Dr Sofia Reyes", "America/Los_Angeles", ["US-CA", "US-WA"]),
 ]
+# Weekly hours in each clinician's own zone: (weekdays, start, end).
+HOURS = {
+    "maya.chen@demo.mendwell.example": [(range(0, 5), dt.time(9), dt.time(12)), (range(0, 4), dt.time(14), dt.time(17))],
+    "daniel.okafor@demo.mendwell.example": [(range(0, 5), dt.time(10), dt.time(16))],
+    "sofia.reyes@demo.mendwell.example": [(range(1, 6), dt.time(8), dt.time(13)), (range(1, 5), dt.time(16), dt.time(19))],
+}
 STAFF = [("jordan.lee@demo.mendwell.example", "Jordan Lee", "America/New_York")]
 PATIENTS = [
     ("alex.rivera@demo.mendwell.example", "Alex Rivera", "America/New_York"),
@@ -46,6 +53,10 @@ class Command(BaseCommand):
             ]
             patients = [self._person(email, name, zone, Role.PATIENT) for email, name, zone in PATIENTS]
             for clinician, states in clinicians:
+                if not WeeklyHours.objects.filter(clinician=clinician).exists():
+                    for days, start, end in HOURS[clinician.email]:
+                        for weekday in days:
+                            WeeklyHours.objects.create(clinician=clinician, weekday=weekday, start=start, end=end)
                 for n, state in enumerate(states):
                     Licence.objects.get_or_create(
                         clinician=clinician,

@@ -1,0 +1,169 @@
+"""Read the database into plain values for the pure slot module (``slots.py``).
+
+A fixed number of queries whatever the number of clinicians or days: one per table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.accounts.models import Licence, Role, User
+from clinic.scheduling import slots
+from clinic.scheduling.models import (
+    ACTIVE_STATUSES,
+    AppointmentType,
+    Booking,
+    DateOverride,
+    Hold,
+    TimeOff,
+    WeeklyHours,
+)
+
+# Reading one extra day either side covers every clinician-local date a UTC range can touch.
+MARGIN = dt.timedelta(days=2)
+
+
+def rules_for(appointment_type: AppointmentType) -> slots.Rules:
+    return slots.Rules(
+        duration=appointment_type.duration,
+        buffer_before=dt.timedelta(minutes=appointment_type.buffer_before_minutes),
+        buffer_after=dt.timedelta(minutes=appointment_type.buffer_after_minutes),
+        min_notice=dt.timedelta(minutes=appointment_type.min_notice_minutes),
+        horizon=dt.timedelta(days=appointment_type.horizon_days),
+        max_per_day=appointment_type.max_per_day,
+    )
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The clinicians that can be offered for a jurisdiction, with their calendars."""
+
+    calendars: list[slots.Calendar]
+    clinicians: dict[str, User]  # by public id
+
+
+def offer(
+    *,
+    jurisdiction: str,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    end: dt.datetime,
+    clinician_ids: Iterable[str] | None = None,
+    ignore_hold: Hold | None = None,
+    ignore_booking: Booking | None = None,
+) -> Offer:
+    """Calendars of every active clinician with a verified licence for ``jurisdiction`` that is
+    still valid on some day of the range. Licence validity per date is left to the slot module."""
+    licences = Licence.objects.filter(
+        jurisdiction=jurisdiction,
+        verified_at__isnull=False,
+        expires_on__gte=(start - MARGIN).date(),
+        clinician__is_active=True,
+        clinician__role=Role.CLINICIAN,
+    ).select_related("clinician")
+    if clinician_ids is not None:
+        licences = licences.filter(clinician__public_id__in=list(clinician_ids))
+    by_id: dict[int, Licence] = {licence.clinician_id: licence for licence in licences}
+    if not by_id:
+        return Offer(calendars=[], clinicians={})
+    ids = list(by_id)
+    lo, hi = start - MARGIN, end + MARGIN
+
+    weekly: dict[int, list[slots.WeeklyWindow]] = defaultdict(list)
+    for row in WeeklyHours.objects.filter(clinician_id__in=ids):
+        weekly[row.clinician_id].append(slots.WeeklyWindow(row.weekday, row.start, row.end))
+
+    overrides: dict[int, dict[dt.date, list[tuple[dt.time, dt.time]]]] = defaultdict(lambda: defaultdict(list))
+    for row in DateOverride.objects.filter(clinician_id__in=ids, date__gte=lo.date(), date__lte=hi.date()):
+        day = overrides[row.clinician_id][row.date]  # an override row with no times still closes the day
+        if row.start is not None and row.end is not None:
+            day.append((row.start, row.end))
+
+    off: dict[int, list[slots.Interval]] = defaultdict(list)
+    for row in TimeOff.objects.filter(clinician_id__in=ids, start__lt=hi, end__gt=lo):
+        off[row.clinician_id].append(slots.Interval(row.start, row.end))
+
+    busy: dict[int, list[slots.Interval]] = defaultdict(list)
+    per_day: dict[int, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
+    bookings = Booking.objects.filter(
+        clinician_id__in=ids, status__in=ACTIVE_STATUSES, blocked_start__lt=hi, blocked_end__gt=lo
+    )
+    if ignore_booking is not None:
+        bookings = bookings.exclude(pk=ignore_booking.pk)
+    for clinician_id, b_start, b_blocked_start, b_blocked_end in bookings.values_list(
+        "clinician_id", "start", "blocked_start", "blocked_end"
+    ):
+        busy[clinician_id].append(slots.Interval(b_blocked_start, b_blocked_end))
+        zone = ZoneInfo(by_id[clinician_id].clinician.time_zone)
+        per_day[clinician_id][b_start.astimezone(zone).date()] += 1
+
+    holds: dict[int, list[slots.Interval]] = defaultdict(list)
+    live_holds = Hold.objects.filter(
+        clinician_id__in=ids, expires_at__gt=timezone.now(), blocked_start__lt=hi, blocked_end__gt=lo
+    )
+    if ignore_hold is not None:
+        live_holds = live_holds.exclude(pk=ignore_hold.pk)
+    for clinician_id, h_start, h_end in live_holds.values_list("clinician_id", "blocked_start", "blocked_end"):
+        holds[clinician_id].append(slots.Interval(h_start, h_end))
+
+    calendars = []
+    clinicians = {}
+    for clinician_id, licence in by_id.items():
+        clinician = licence.clinician
+        public_id = str(clinician.public_id)
+        clinicians[public_id] = clinician
+        calendars.append(
+            slots.Calendar(
+                clinician_id=public_id,
+                zone=clinician.time_zone,
+                weekly=tuple(weekly[clinician_id]),
+                overrides={day: tuple(windows) for day, windows in overrides[clinician_id].items()},
+                time_off=tuple(off[clinician_id]),
+                busy=tuple(busy[clinician_id]),
+                holds=tuple(holds[clinician_id]),
+                booked_per_day=dict(per_day[clinician_id]),
+                licensed_dates=((dt.date.min, licence.expires_on),),
+            )
+        )
+    return Offer(calendars=calendars, clinicians=clinicians)
+
+
+def free_slots(
+    *,
+    jurisdiction: str,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    end: dt.datetime,
+    clinician_ids: Iterable[str] | None = None,
+    ignore_hold: Hold | None = None,
+    ignore_booking: Booking | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[list[slots.Slot], dict[str, User]]:
+    found = offer(
+        jurisdiction=jurisdiction,
+        appointment_type=appointment_type,
+        start=start,
+        end=end,
+        clinician_ids=clinician_ids,
+        ignore_hold=ignore_hold,
+        ignore_booking=ignore_booking,
+    )
+    result = slots.free_slots_many(
+        found.calendars, rules_for(appointment_type), now=now or timezone.now(), start=start, end=end
+    )
+    return result, found.clinicians
+
+
+def has_any_licensed_clinician(jurisdiction: str) -> bool:
+    return Licence.objects.filter(
+        Q(jurisdiction=jurisdiction, verified_at__isnull=False, expires_on__gte=timezone.now().date()),
+        clinician__is_active=True,
+        clinician__role=Role.CLINICIAN,
+    ).exists()

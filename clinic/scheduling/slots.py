@@ -1,0 +1,442 @@
+"""Free appointment slots, computed from plain values: no ORM, no Django.
+
+Callers load one clinician's hours, bookings, holds, time off and licences into a ``Calendar``
+and get back ``Slot`` values in UTC. Weekly hours are wall-clock hours in the clinician's IANA
+zone: they are expanded per clinician-local date and converted to UTC at once, so a DST change
+moves the UTC slots, never the clinician's working hours. ``group_by_local_day`` regroups UTC
+slots by the dates a viewer (the patient) sees in their own zone.
+
+Every datetime taken or returned is timezone-aware; naive ones raise ``ValueError``. Aware
+datetimes in other zones are accepted and converted to UTC (``datetime.UTC``).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate, chain, groupby
+from operator import attrgetter
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "Calendar",
+    "Interval",
+    "Rules",
+    "Slot",
+    "WeeklyWindow",
+    "blocked_interval",
+    "free_slots",
+    "free_slots_many",
+    "group_by_local_day",
+    "is_bookable",
+]
+
+_ZERO = timedelta(0)
+_DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)  # datetime's resolution: "< x + _TICK" is "<= x"
+_MIDNIGHT = time(0)
+
+
+def _as_utc(value: datetime, name: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
+    return value.astimezone(UTC)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def _check_wall_window(start: time, end: time, what: str) -> None:
+    if not isinstance(start, time) or not isinstance(end, time):
+        raise TypeError(f"{what} must be datetime.time values")
+    if start.tzinfo is not None or end.tzinfo is not None:
+        raise ValueError(f"{what} is wall-clock time in the clinician's zone: pass naive times")
+    if not start < end:
+        raise ValueError(f"{what} must end after it starts (split windows that cross midnight)")
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """Half-open ``[start, end)`` in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        start = _as_utc(self.start, "Interval.start")
+        end = _as_utc(self.end, "Interval.end")
+        if not start < end:
+            raise ValueError(f"Interval must have start < end, got {start} .. {end}")
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+    def overlaps(self, other: Interval) -> bool:
+        """True iff the two share an instant; intervals that only touch do not overlap."""
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyWindow:
+    """Working hours on one weekday (0 = Monday … 6 = Sunday), wall clock in the clinician's
+    zone. A window never crosses midnight: split it in two."""
+
+    weekday: int
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.weekday, int) or not 0 <= self.weekday <= 6:
+            raise ValueError(f"weekday must be 0 (Monday) … 6 (Sunday), got {self.weekday!r}")
+        _check_wall_window(self.start, self.end, "WeeklyWindow")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Booking rules of one appointment type. ``step`` is the grid step in wall-clock time;
+    ``None`` means ``duration + buffer_before + buffer_after``. ``max_per_day`` caps bookings
+    per clinician per clinician-local date."""
+
+    duration: timedelta
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+    min_notice: timedelta = timedelta(0)
+    horizon: timedelta = timedelta(days=30)
+    max_per_day: int | None = None
+    step: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        if self.duration <= _ZERO:
+            raise ValueError("duration must be positive")
+        for name in ("buffer_before", "buffer_after", "min_notice", "horizon"):
+            if getattr(self, name) < _ZERO:
+                raise ValueError(f"{name} must not be negative")
+        if self.step is not None and self.step <= _ZERO:
+            raise ValueError("step must be positive")
+        if self.max_per_day is not None and self.max_per_day < 0:
+            raise ValueError("max_per_day must not be negative")
+
+
+def _grid_step(rules: Rules) -> timedelta:
+    if rules.step is not None:
+        return rules.step
+    return rules.duration + rules.buffer_before + rules.buffer_after
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """Everything about one clinician that slot-finding needs, as plain values.
+
+    ``overrides[d]`` replaces local date d's weekly hours (an empty tuple closes the day).
+    ``busy`` and ``holds`` are already widened by their own buffers. ``booked_per_day`` counts
+    existing bookings per clinician-local date. ``licensed_dates`` are inclusive ranges of
+    clinician-local dates with a valid licence for the patient's jurisdiction; none means no
+    slots at all.
+    """
+
+    clinician_id: str
+    zone: str
+    weekly: tuple[WeeklyWindow, ...]
+    overrides: Mapping[date, tuple[tuple[time, time], ...]] = field(default_factory=dict)
+    time_off: tuple[Interval, ...] = ()
+    busy: tuple[Interval, ...] = ()
+    holds: tuple[Interval, ...] = ()
+    booked_per_day: Mapping[date, int] = field(default_factory=dict)
+    licensed_dates: tuple[tuple[date, date], ...] = ()
+
+    def __post_init__(self) -> None:
+        _zone(self.zone)
+        for window in self.weekly:
+            if not isinstance(window, WeeklyWindow):
+                raise TypeError(f"weekly must hold WeeklyWindow values, got {window!r}")
+        for day, windows in self.overrides.items():
+            for start, end in windows:
+                _check_wall_window(start, end, f"override on {day}")
+        for interval in chain(self.time_off, self.busy, self.holds):
+            if not isinstance(interval, Interval):
+                raise TypeError(f"time_off, busy and holds must hold Interval values, got {interval!r}")
+        for first, last in self.licensed_dates:
+            if first > last:
+                raise ValueError(f"licensed_dates range {first} .. {last} is reversed")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Slot:
+    start: datetime
+    end: datetime
+    clinician_id: str
+
+
+def blocked_interval(start: datetime, rules: Rules) -> Interval:
+    """``[start - buffer_before, start + duration + buffer_after)``: what a booking at
+    ``start`` occupies."""
+    start = _as_utc(start, "start")
+    return Interval(start - rules.buffer_before, start + rules.duration + rules.buffer_after)
+
+
+# --- Expanding wall-clock hours -------------------------------------------------------------
+
+_Windows = tuple[tuple[time, time], ...]
+
+
+def _sorted_windows(windows: Iterable[tuple[time, time]]) -> tuple[_Windows, bool]:
+    """The windows by start, and whether any two overlap (then a day's candidates need
+    de-duplicating; disjoint windows already give strictly increasing starts)."""
+    ordered = tuple(sorted(windows))
+    overlapping = any(a[1] > b[0] for a, b in zip(ordered, ordered[1:], strict=False))
+    return ordered, overlapping
+
+
+def _fixed_offset(zone: ZoneInfo, day: date, cache: dict[tuple[str, date], timedelta | None]) -> timedelta | None:
+    """The zone's one UTC offset for the whole local date, or None if the date has a
+    transition (or starts or ends inside one). Such days take the slow, per-candidate path.
+
+    This reads the offset at both local midnights only: it would miss two transitions that
+    cancel out within one day, which no zone's current rules have.
+    """
+    key = (zone.key, day)
+    if key in cache:
+        return cache[key]
+    here = datetime.combine(day, _MIDNIGHT, tzinfo=zone)
+    there = datetime.combine(day + _DAY, _MIDNIGHT, tzinfo=zone)
+    offset = here.utcoffset()
+    same = offset == here.replace(fold=1).utcoffset() == there.utcoffset() == there.replace(fold=1).utcoffset()
+    result = offset if same else None
+    cache[key] = result
+    return result
+
+
+def _wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime | None:
+    """UTC instant of a naive local wall time, taking the first occurrence (fold=0) of a
+    repeated time; None when the wall time does not exist (skipped by spring-forward)."""
+    instant = wall.replace(tzinfo=zone).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall:
+        return None
+    return instant
+
+
+def _wall_end_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
+    """UTC instant at which a window ending at ``wall`` ends. If ``wall`` falls in a
+    spring-forward gap, that is the instant the gap ends: the clinician stops working when the
+    clock jumps past the end of their hours."""
+    instant = _wall_to_utc(wall, zone)
+    if instant is not None:
+        return instant
+    # In a gap fold=0 uses the offset before the transition and lands after it; fold=1 lands
+    # before it. Bisect between the two for the first instant whose wall time is past ``wall``.
+    after = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    before = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    while after - before > _TICK:
+        middle = before + (after - before) // 2
+        if middle.astimezone(zone).replace(tzinfo=None) > wall:
+            after = middle
+        else:
+            before = middle
+    return after
+
+
+_Run = tuple[datetime, datetime]  # grid starts first, first + step, … before the second value
+
+
+def _day_runs(
+    zone: ZoneInfo,
+    day: date,
+    windows: _Windows,
+    overlapping: bool,
+    offset: timedelta | None,
+    rules: Rules,
+    step: timedelta,
+    lo: datetime,
+    hi: datetime,
+) -> list[_Run]:
+    """Grid candidates of one local date, as ascending runs of UTC starts spaced by ``step``:
+    only starts in [lo, hi) whose slot ends inside its window. Busy time is not looked at here.
+    """
+    duration = rules.duration
+    if offset is not None and not overlapping:
+        # No transition today: the wall clock and UTC advance together, so step in UTC.
+        runs: list[_Run] = []
+        for window_start, window_end in windows:
+            first = datetime.combine(day, window_start, tzinfo=UTC) - offset
+            stop = min(hi, datetime.combine(day, window_end, tzinfo=UTC) - offset - duration + _TICK)
+            if first < lo:
+                first += -((first - lo) // step) * step  # the first grid point at or after lo
+            if first < stop:
+                runs.append((first, stop))
+        return runs
+    # A transition today (or overlapping windows): walk the wall clock and convert each grid
+    # time on its own. Rare, so clarity beats speed; each start is a run of one.
+    starts: set[datetime] = set()
+    for window_start, window_end in windows:
+        wall = datetime.combine(day, window_start)
+        wall_end = datetime.combine(day, window_end)
+        end_utc = _wall_end_to_utc(wall_end, zone)
+        while wall < wall_end:
+            instant = _wall_to_utc(wall, zone)
+            if instant is not None and lo <= instant < hi and instant + duration <= end_utc:
+                starts.add(instant)
+            wall += step
+    return [(start, start + _TICK) for start in sorted(starts)]
+
+
+def _local_dates(zone: ZoneInfo, lo: datetime, hi: datetime) -> Iterable[date]:
+    day = lo.astimezone(zone).date()
+    last = (hi - _TICK).astimezone(zone).date()
+    while day <= last:
+        yield day
+        day += _DAY
+
+
+def _is_licensed(calendar: Calendar, day: date) -> bool:
+    return any(first <= day <= last for first, last in calendar.licensed_dates)
+
+
+def _over_cap(calendar: Calendar, rules: Rules, day: date) -> bool:
+    # The cap counts existing bookings only: slots offered on the same day are alternatives.
+    return rules.max_per_day is not None and calendar.booked_per_day.get(day, 0) >= rules.max_per_day
+
+
+def _windows_on(
+    calendar: Calendar, day: date, weekly: Mapping[int, tuple[_Windows, bool]]
+) -> tuple[_Windows, bool]:
+    if day in calendar.overrides:
+        return _sorted_windows(calendar.overrides[day])
+    return weekly.get(day.weekday(), ((), False))
+
+
+def _weekly_by_weekday(calendar: Calendar) -> dict[int, tuple[_Windows, bool]]:
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for window in calendar.weekly:
+        by_day.setdefault(window.weekday, []).append((window.start, window.end))
+    return {weekday: _sorted_windows(windows) for weekday, windows in by_day.items()}
+
+
+# --- Free slots -----------------------------------------------------------------------------
+
+
+def _bounds(rules: Rules, now: datetime, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    now = _as_utc(now, "now")
+    lo = max(_as_utc(start, "start"), now + rules.min_notice)
+    hi = min(_as_utc(end, "end"), now + rules.horizon)
+    return lo, hi
+
+
+def _free_slots(
+    calendar: Calendar,
+    rules: Rules,
+    lo: datetime,
+    hi: datetime,
+    offsets: dict[tuple[str, date], timedelta | None],
+) -> list[Slot]:
+    if lo >= hi or not calendar.licensed_dates:
+        return []
+    zone = _zone(calendar.zone)
+    step = _grid_step(rules)
+    weekly = _weekly_by_weekday(calendar)
+
+    # Blocking time sorted once by start, with the running maximum of the ends ("reach"): a
+    # candidate c, blocked over [c - before, c + after), is free iff, with k the number of
+    # blocks starting before c + after, k == 0 or reach[k - 1] <= c - before. No merging loop.
+    blocks = sorted(chain(calendar.busy, calendar.holds, calendar.time_off), key=attrgetter("start"))
+    block_starts = [interval.start for interval in blocks]
+    reach = list(accumulate((interval.end for interval in blocks), max))
+    count = len(blocks)
+    before, after = rules.buffer_before, rules.duration + rules.buffer_after
+    duration, clinician_id = rules.duration, calendar.clinician_id
+
+    found: list[Slot] = []
+    append = found.append
+    for day in _local_dates(zone, lo, hi):
+        if _over_cap(calendar, rules, day) or not _is_licensed(calendar, day):
+            continue
+        windows, overlapping = _windows_on(calendar, day, weekly)
+        if not windows:
+            continue
+        offset = _fixed_offset(zone, day, offsets)
+        for start, stop in _day_runs(zone, day, windows, overlapping, offset, rules, step, lo, hi):
+            # Walk the run a stretch at a time rather than a candidate at a time: one bisect
+            # either finds the block covering c (jump past its reach) or the next block, and
+            # every grid start before that block is free.
+            while start < stop:
+                k = bisect_left(block_starts, start + after)
+                if k and reach[k - 1] > start - before:
+                    start += -((start - reach[k - 1] - before) // step) * step
+                    continue
+                limit = stop if k == count else min(stop, block_starts[k] - after + _TICK)
+                while start < limit:
+                    append(Slot(start, start + duration, clinician_id))
+                    start += step
+    # Days ascend, each day's runs ascend, and the fold=0 wall-to-UTC mapping is increasing,
+    # so ``found`` is already sorted by start.
+    return found
+
+
+def free_slots(
+    calendar: Calendar, rules: Rules, *, now: datetime, start: datetime, end: datetime
+) -> list[Slot]:
+    """Free slots of one clinician whose start is in ``[start, end)``, sorted by start.
+
+    A grid candidate on clinician-local date d is kept when d is licensed and under the daily
+    cap, its start is in ``[now + min_notice, now + horizon)`` and in ``[start, end)``, it ends
+    inside its window, and its blocked interval overlaps no busy time, hold or time off.
+    """
+    lo, hi = _bounds(rules, now, start, end)
+    return _free_slots(calendar, rules, lo, hi, {})
+
+
+def free_slots_many(
+    calendars: Iterable[Calendar], rules: Rules, *, now: datetime, start: datetime, end: datetime
+) -> list[Slot]:
+    """Every clinician's free slots merged, sorted by ``(start, clinician_id)``."""
+    lo, hi = _bounds(rules, now, start, end)
+    offsets: dict[tuple[str, date], timedelta | None] = {}
+    found: list[Slot] = []
+    for calendar in sorted(calendars, key=attrgetter("clinician_id")):
+        found.extend(_free_slots(calendar, rules, lo, hi, offsets))
+    # Stable sort on start alone keeps clinician_id order among equal starts.
+    found.sort(key=attrgetter("start"))
+    return found
+
+
+def is_bookable(calendar: Calendar, rules: Rules, *, now: datetime, slot_start: datetime) -> bool:
+    """True iff ``slot_start`` is exactly the start of one of ``free_slots`` for this calendar
+    and rules (for any range containing it). Meant for re-checking a requested slot inside the
+    booking transaction: it expands only the one local date the slot falls on."""
+    now = _as_utc(now, "now")
+    slot_start = _as_utc(slot_start, "slot_start")
+    if not now + rules.min_notice <= slot_start < now + rules.horizon:
+        return False
+    zone = _zone(calendar.zone)
+    day = slot_start.astimezone(zone).date()
+    if _over_cap(calendar, rules, day) or not _is_licensed(calendar, day):
+        return False
+    if day in calendar.overrides:
+        windows, overlapping = _sorted_windows(calendar.overrides[day])
+    else:
+        windows, overlapping = _sorted_windows(
+            (window.start, window.end) for window in calendar.weekly if window.weekday == day.weekday()
+        )
+    offset = _fixed_offset(zone, day, {})
+    step = _grid_step(rules)
+    runs = _day_runs(zone, day, windows, overlapping, offset, rules, step, slot_start, slot_start + _TICK)
+    if not runs or runs[0][0] != slot_start:
+        return False
+    blocked = blocked_interval(slot_start, rules)
+    return not any(blocked.overlaps(other) for other in chain(calendar.busy, calendar.holds, calendar.time_off))
+
+
+def group_by_local_day(slots: Iterable[Slot], zone: str) -> list[tuple[date, list[Slot]]]:
+    """Slots grouped by the date their start falls on in ``zone`` (the viewer's, usually the
+    patient's), dates ascending, each day's slots by ``(start, clinician_id)``."""
+    tz = _zone(zone)
+    ordered = sorted(slots, key=lambda slot: (_as_utc(slot.start, "Slot.start"), slot.clinician_id))
+    return [
+        (day, list(group)) for day, group in groupby(ordered, key=lambda slot: slot.start.astimezone(tz).date())
+    ]
