@@ -12,11 +12,11 @@ datetimes in other zones are accepted and converted to UTC (``datetime.UTC``).
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import accumulate, chain, groupby
+from itertools import accumulate, chain, compress, groupby, repeat
 from operator import attrgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -242,37 +242,36 @@ def _wall_end_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
     return after
 
 
-_Run = tuple[datetime, datetime]  # grid starts first, first + step, … before the second value
-
-
-def _day_runs(
+def _day_candidates(
     zone: ZoneInfo,
     day: date,
     windows: _Windows,
     overlapping: bool,
-    offset: timedelta | None,
     rules: Rules,
-    step: timedelta,
     lo: datetime,
     hi: datetime,
-) -> list[_Run]:
-    """Grid candidates of one local date, as ascending runs of UTC starts spaced by ``step``:
-    only starts in [lo, hi) whose slot ends inside its window. Busy time is not looked at here.
-    """
-    duration = rules.duration
+    offsets: dict[tuple[str, date], timedelta | None],
+    out: list[datetime],
+) -> None:
+    """Append the UTC starts of local date ``day``'s grid candidates to ``out``, ascending and
+    unique: starts in [lo, hi) whose slot ends inside its window. Busy time is not looked at."""
+    step, duration = _grid_step(rules), rules.duration
+    offset = _fixed_offset(zone, day, offsets)
     if offset is not None and not overlapping:
-        # No transition today: the wall clock and UTC advance together, so step in UTC.
-        runs: list[_Run] = []
+        # No transition today: the wall clock and UTC advance together, so step in UTC, and
+        # let accumulate() lay out the grid in C.
+        midnight = datetime.combine(day, _MIDNIGHT, tzinfo=UTC) - offset
         for window_start, window_end in windows:
-            first = datetime.combine(day, window_start, tzinfo=UTC) - offset
-            stop = min(hi, datetime.combine(day, window_end, tzinfo=UTC) - offset - duration + _TICK)
+            first = midnight + _since_midnight(window_start)
+            stop = min(hi, midnight + _since_midnight(window_end) - duration + _TICK)
             if first < lo:
                 first += -((first - lo) // step) * step  # the first grid point at or after lo
             if first < stop:
-                runs.append((first, stop))
-        return runs
-    # A transition today (or overlapping windows): walk the wall clock and convert each grid
-    # time on its own. Rare, so clarity beats speed; each start is a run of one.
+                count = -((first - stop) // step)
+                out.extend(accumulate(repeat(step, count - 1), initial=first))
+        return
+    # A transition today, or overlapping windows: walk the wall clock and convert each grid
+    # time on its own. Rare, so clarity beats speed.
     starts: set[datetime] = set()
     for window_start, window_end in windows:
         wall = datetime.combine(day, window_start)
@@ -283,7 +282,11 @@ def _day_runs(
             if instant is not None and lo <= instant < hi and instant + duration <= end_utc:
                 starts.add(instant)
             wall += step
-    return [(start, start + _TICK) for start in sorted(starts)]
+    out.extend(sorted(starts))
+
+
+def _since_midnight(wall: time) -> timedelta:
+    return timedelta(hours=wall.hour, minutes=wall.minute, seconds=wall.second, microseconds=wall.microsecond)
 
 
 def _local_dates(zone: ZoneInfo, lo: datetime, hi: datetime) -> Iterable[date]:
@@ -338,44 +341,27 @@ def _free_slots(
     if lo >= hi or not calendar.licensed_dates:
         return []
     zone = _zone(calendar.zone)
-    step = _grid_step(rules)
     weekly = _weekly_by_weekday(calendar)
-
-    # Blocking time sorted once by start, with the running maximum of the ends ("reach"): a
-    # candidate c, blocked over [c - before, c + after), is free iff, with k the number of
-    # blocks starting before c + after, k == 0 or reach[k - 1] <= c - before. No merging loop.
-    blocks = sorted(chain(calendar.busy, calendar.holds, calendar.time_off), key=attrgetter("start"))
-    block_starts = [interval.start for interval in blocks]
-    reach = list(accumulate((interval.end for interval in blocks), max))
-    count = len(blocks)
-    before, after = rules.buffer_before, rules.duration + rules.buffer_after
-    duration, clinician_id = rules.duration, calendar.clinician_id
-
-    found: list[Slot] = []
-    append = found.append
+    candidates: list[datetime] = []
     for day in _local_dates(zone, lo, hi):
         if _over_cap(calendar, rules, day) or not _is_licensed(calendar, day):
             continue
         windows, overlapping = _windows_on(calendar, day, weekly)
-        if not windows:
-            continue
-        offset = _fixed_offset(zone, day, offsets)
-        for start, stop in _day_runs(zone, day, windows, overlapping, offset, rules, step, lo, hi):
-            # Walk the run a stretch at a time rather than a candidate at a time: one bisect
-            # either finds the block covering c (jump past its reach) or the next block, and
-            # every grid start before that block is free.
-            while start < stop:
-                k = bisect_left(block_starts, start + after)
-                if k and reach[k - 1] > start - before:
-                    start += -((start - reach[k - 1] - before) // step) * step
-                    continue
-                limit = stop if k == count else min(stop, block_starts[k] - after + _TICK)
-                while start < limit:
-                    append(Slot(start, start + duration, clinician_id))
-                    start += step
-    # Days ascend, each day's runs ascend, and the fold=0 wall-to-UTC mapping is increasing,
-    # so ``found`` is already sorted by start.
-    return found
+        if windows:
+            _day_candidates(zone, day, windows, overlapping, rules, lo, hi, offsets, candidates)
+    # Days ascend, each day's starts ascend, and the fold=0 wall-to-UTC mapping is increasing,
+    # so ``candidates`` is sorted. Each blocking interval [s, e) rules out the candidates c
+    # with s - after < c < e + before: a contiguous index range found with two bisects. That
+    # is O((blocks + candidates) log candidates), with no per-candidate Python work.
+    before, after = rules.buffer_before, rules.duration + rules.buffer_after
+    keep = bytearray(b"\x01") * len(candidates)
+    for interval in chain(calendar.busy, calendar.holds, calendar.time_off):
+        first = bisect_right(candidates, interval.start - after)
+        last = bisect_left(candidates, interval.end + before, first)
+        if first < last:
+            keep[first:last] = bytes(last - first)
+    duration, clinician_id = rules.duration, calendar.clinician_id
+    return [Slot(start, start + duration, clinician_id) for start in compress(candidates, keep)]
 
 
 def free_slots(
@@ -423,10 +409,9 @@ def is_bookable(calendar: Calendar, rules: Rules, *, now: datetime, slot_start: 
         windows, overlapping = _sorted_windows(
             (window.start, window.end) for window in calendar.weekly if window.weekday == day.weekday()
         )
-    offset = _fixed_offset(zone, day, {})
-    step = _grid_step(rules)
-    runs = _day_runs(zone, day, windows, overlapping, offset, rules, step, slot_start, slot_start + _TICK)
-    if not runs or runs[0][0] != slot_start:
+    starts: list[datetime] = []
+    _day_candidates(zone, day, windows, overlapping, rules, slot_start, slot_start + _TICK, {}, starts)
+    if starts != [slot_start]:
         return False
     blocked = blocked_interval(slot_start, rules)
     return not any(blocked.overlaps(other) for other in chain(calendar.busy, calendar.holds, calendar.time_off))
