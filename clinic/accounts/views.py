@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_safe, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from clinic.accounts.actions import do_invite
 from clinic.accounts.decorators import role_required
@@ -48,7 +48,9 @@ def patient_home(request: HttpRequest) -> HttpResponse:
         "upcoming": [b for b in bookings if b.end >= now and b.is_active][::-1],
         "past": [b for b in bookings if not (b.end >= now and b.is_active)][:10],
     }
-    return render(request, "accounts/patient_home.html", context, status=400 if request.method == "POST" else 200)
+    return render(
+        request, "accounts/patient_home.html", context, status=400 if request.method == "POST" else 200
+    )
 
 
 @role_required(Role.CLINICIAN)

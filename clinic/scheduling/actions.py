@@ -27,7 +27,6 @@ from clinic.audit.models import Action
 from clinic.mail import queue_email
 from clinic.scheduling import availability
 from clinic.scheduling.ics import booking_ics
-from clinic.scheduling.tasks import notify_waitlist
 from clinic.scheduling.models import (
     AppointmentKind,
     AppointmentType,
@@ -38,6 +37,7 @@ from clinic.scheduling.models import (
     hash_token,
     new_token,
 )
+from clinic.scheduling.tasks import notify_waitlist
 
 HOLD_MINUTES = 10
 ADULT_AGE = 18
@@ -64,7 +64,9 @@ class HoldExpired(BookingError):
     code = "hold_expired"
 
     def __init__(self) -> None:
-        super().__init__("We could only keep that time for you for a few minutes. Please choose a time again.")
+        super().__init__(
+            "We could only keep that time for you for a few minutes. Please choose a time again."
+        )
 
 
 class NotAdult(BookingError):
@@ -276,10 +278,16 @@ def do_book(
                 ics_uid=f"{uuid.uuid4()}@{_ics_domain()}",
             )
     except IntegrityError:
-        # The exclusion constraint (PostgreSQL) or a concurrent use of the same idempotency key.
+        # A double click that raced us to the same idempotency key gets the same booking;
+        # anything else is the exclusion constraint (PostgreSQL) refusing an overlap.
+        twin = Booking.objects.filter(idempotency_key=idempotency_key, patient=patient).first()
+        if twin is not None:
+            return twin, None
         raise SlotTaken() from None
     hold.delete()
-    audit_record(action=Action.BOOKING_CREATED, actor=patient, subject=booking, patient=patient, request=request)
+    audit_record(
+        action=Action.BOOKING_CREATED, actor=patient, subject=booking, patient=patient, request=request
+    )
     _email_booking(booking, template="scheduling/email/booked", token=token)
     return booking, token
 
@@ -306,9 +314,7 @@ def do_cancel(
     booking.cancelled_by = actor
     booking.cancel_reason = reason[:300]
     booking.ics_sequence += 1
-    booking.save(
-        update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "ics_sequence"]
-    )
+    booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "ics_sequence"])
     audit_record(
         action=Action.BOOKING_CANCELLED,
         actor=actor,
@@ -368,7 +374,13 @@ def do_reschedule(
         with transaction.atomic():
             booking.save(
                 update_fields=[
-                    "clinician", "start", "end", "blocked_start", "blocked_end", "patient_time_zone", "ics_sequence",
+                    "clinician",
+                    "start",
+                    "end",
+                    "blocked_start",
+                    "blocked_end",
+                    "patient_time_zone",
+                    "ics_sequence",
                 ]  # fmt: skip
             )
     except IntegrityError:
@@ -414,7 +426,9 @@ def do_join_waitlist(
         notified_at=None,
         defaults={"patient": patient, "created_at": timezone.now()},
     )
-    audit_record(action=Action.WAITLIST_JOINED, actor=patient, subject=entry, request=request, reason=jurisdiction)
+    audit_record(
+        action=Action.WAITLIST_JOINED, actor=patient, subject=entry, request=request, reason=jurisdiction
+    )
     return entry
 
 
@@ -446,7 +460,3 @@ def _email_booking(
         },
         attachments=[["appointment.ics", ics, f"text/calendar; method={method}"]],
     )
-
-
-
-

@@ -80,15 +80,19 @@ def offer(
     for row in WeeklyHours.objects.filter(clinician_id__in=ids):
         weekly[row.clinician_id].append(slots.WeeklyWindow(row.weekday, row.start, row.end))
 
-    overrides: dict[int, dict[dt.date, list[tuple[dt.time, dt.time]]]] = defaultdict(lambda: defaultdict(list))
-    for row in DateOverride.objects.filter(clinician_id__in=ids, date__gte=lo.date(), date__lte=hi.date()):
-        day = overrides[row.clinician_id][row.date]  # an override row with no times still closes the day
-        if row.start is not None and row.end is not None:
-            day.append((row.start, row.end))
+    overrides: dict[int, dict[dt.date, list[tuple[dt.time, dt.time]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for override in DateOverride.objects.filter(
+        clinician_id__in=ids, date__gte=lo.date(), date__lte=hi.date()
+    ):
+        day = overrides[override.clinician_id][override.date]  # a row with no times still closes the day
+        if override.start is not None and override.end is not None:
+            day.append((override.start, override.end))
 
     off: dict[int, list[slots.Interval]] = defaultdict(list)
-    for row in TimeOff.objects.filter(clinician_id__in=ids, start__lt=hi, end__gt=lo):
-        off[row.clinician_id].append(slots.Interval(row.start, row.end))
+    for leave in TimeOff.objects.filter(clinician_id__in=ids, start__lt=hi, end__gt=lo):
+        off[leave.clinician_id].append(slots.Interval(leave.start, leave.end))
 
     busy: dict[int, list[slots.Interval]] = defaultdict(list)
     per_day: dict[int, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
@@ -110,7 +114,9 @@ def offer(
     )
     if ignore_hold is not None:
         live_holds = live_holds.exclude(pk=ignore_hold.pk)
-    for clinician_id, h_start, h_end in live_holds.values_list("clinician_id", "blocked_start", "blocked_end"):
+    for clinician_id, h_start, h_end in live_holds.values_list(
+        "clinician_id", "blocked_start", "blocked_end"
+    ):
         holds[clinician_id].append(slots.Interval(h_start, h_end))
 
     calendars = []

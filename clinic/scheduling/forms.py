@@ -5,7 +5,9 @@ from django import forms
 
 from clinic.scheduling.jurisdictions import JURISDICTIONS
 
-ZONES = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+ZONES = sorted(
+    z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+)
 MAX_DAYS = 31
 
 

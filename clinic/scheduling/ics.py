@@ -9,7 +9,9 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from clinic.scheduling.models import Booking
 
 
-def booking_ics(booking: Booking, *, method: str = "REQUEST", join_url: str = "", manage_url: str = "") -> str:
+def booking_ics(
+    booking: Booking, *, method: str = "REQUEST", join_url: str = "", manage_url: str = ""
+) -> str:
     cal = Calendar()
     cal.add("prodid", f"-//{settings.CLINIC_NAME}//Appointments//EN")
     cal.add("version", "2.0")

@@ -101,7 +101,9 @@ class TimeOff(models.Model):
 
     class Meta:
         ordering = ["clinician", "start"]
-        constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="timeoff_end_after_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="timeoff_end_after_start")
+        ]
 
     def __str__(self) -> str:
         return f"{self.clinician} off {self.start:%Y-%m-%d %H:%M}"
@@ -120,7 +122,9 @@ class Hold(models.Model):
     patient_time_zone = models.CharField(max_length=64)
     session_key_hash = models.CharField(max_length=64)
     # Set when a hold is taken for rescheduling an existing booking.
-    reschedule_of = models.ForeignKey("Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    reschedule_of = models.ForeignKey(
+        "Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     expires_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField()
 
@@ -211,7 +215,9 @@ class WaitlistEntry(models.Model):
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["email", "jurisdiction"], condition=Q(notified_at__isnull=True), name="waitlist_once_while_waiting"
+                fields=["email", "jurisdiction"],
+                condition=Q(notified_at__isnull=True),
+                name="waitlist_once_while_waiting",
             )
         ]
 

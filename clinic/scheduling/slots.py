@@ -13,11 +13,12 @@ datetimes in other zones are accepted and converted to UTC (``datetime.UTC``).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate, chain, compress, groupby, repeat
-from operator import attrgetter
+from operator import add, attrgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -174,6 +175,26 @@ class Slot:
     clinician_id: str
 
 
+# Building tens of thousands of frozen dataclasses through __init__ (a Python call that sets
+# each field through object.__setattr__) was the largest single cost of free_slots_many. The
+# same slots are filled here from C-level map() loops. Slot has no __post_init__, so the
+# objects are identical to Slot(start, end, clinician_id).
+_set_start, _set_end, _set_clinician_id = (vars(Slot)[name].__set__ for name in ("start", "end", "clinician_id"))
+
+
+def _make_slots(starts: list[datetime], duration: timedelta, clinician_id: str) -> list[Slot]:
+    """``[Slot(start, start + duration, clinician_id) for start in starts]``, faster."""
+    made = list(map(object.__new__, repeat(Slot, len(starts))))
+    _consume(map(_set_start, made, starts))
+    _consume(map(_set_end, made, map(add, starts, repeat(duration))))
+    _consume(map(_set_clinician_id, made, repeat(clinician_id)))
+    return made
+
+
+def _consume(iterator: Iterator[object]) -> None:
+    deque(iterator, maxlen=0)
+
+
 def blocked_interval(start: datetime, rules: Rules) -> Interval:
     """``[start - buffer_before, start + duration + buffer_after)``: what a booking at
     ``start`` occupies."""
@@ -183,39 +204,75 @@ def blocked_interval(start: datetime, rules: Rules) -> Interval:
 
 # --- Expanding wall-clock hours -------------------------------------------------------------
 
-_Windows = tuple[tuple[time, time], ...]
+
+@dataclass(frozen=True, slots=True)
+class _Hours:
+    """One local date's working windows sorted by start, each also as (start, end) time since
+    local midnight, and whether any two windows overlap."""
+
+    windows: tuple[tuple[time, time], ...]
+    spans: tuple[tuple[timedelta, timedelta], ...]
+    overlapping: bool
 
 
-def _sorted_windows(windows: Iterable[tuple[time, time]]) -> tuple[_Windows, bool]:
-    """The windows by start, and whether any two overlap (then a day's candidates need
-    de-duplicating; disjoint windows already give strictly increasing starts)."""
+def _since_midnight(wall: time) -> timedelta:
+    return timedelta(hours=wall.hour, minutes=wall.minute, seconds=wall.second, microseconds=wall.microsecond)
+
+
+def _hours(windows: Iterable[tuple[time, time]]) -> _Hours:
     ordered = tuple(sorted(windows))
-    overlapping = any(a[1] > b[0] for a, b in zip(ordered, ordered[1:], strict=False))
-    return ordered, overlapping
+    return _Hours(
+        windows=ordered,
+        spans=tuple((_since_midnight(start), _since_midnight(end)) for start, end in ordered),
+        overlapping=any(a[1] > b[0] for a, b in zip(ordered, ordered[1:], strict=False)),
+    )
 
 
-def _fixed_offset(zone: ZoneInfo, day: date, cache: dict[tuple[str, date], timedelta | None]) -> timedelta | None:
-    """The zone's one UTC offset for the whole local date, or None if the date has a
-    transition (or starts or ends inside one). Such days take the slow, per-candidate path.
+_CLOSED = _hours(())
 
-    This reads the offset at both local midnights only: it would miss two transitions that
-    cancel out within one day, which no zone's current rules have.
+
+def _weekly_hours(calendar: Calendar) -> dict[int, _Hours]:
+    by_weekday: dict[int, list[tuple[time, time]]] = {}
+    for window in calendar.weekly:
+        by_weekday.setdefault(window.weekday, []).append((window.start, window.end))
+    return {weekday: _hours(windows) for weekday, windows in by_weekday.items()}
+
+
+def _hours_on(calendar: Calendar, day: date, weekly: Mapping[int, _Hours]) -> _Hours:
+    if day in calendar.overrides:
+        return _hours(calendar.overrides[day])
+    return weekly.get(day.weekday(), _CLOSED)
+
+
+_Midnights = dict[tuple[str, date], datetime | None]
+
+
+def _utc_midnight(zone: ZoneInfo, day: date, cache: _Midnights) -> datetime | None:
+    """UTC instant of the local date's midnight if the zone keeps one UTC offset all that
+    date; None if the date has a transition (or starts or ends inside one), and such dates
+    take the per-candidate path.
+
+    Only the offsets at the two local midnights are read: two transitions cancelling out
+    within one date would be missed, and no zone's current rules have that.
     """
     key = (zone.key, day)
     if key in cache:
         return cache[key]
     here = datetime.combine(day, _MIDNIGHT, tzinfo=zone)
     there = datetime.combine(day + _DAY, _MIDNIGHT, tzinfo=zone)
-    offset = here.utcoffset()
-    same = offset == here.replace(fold=1).utcoffset() == there.utcoffset() == there.replace(fold=1).utcoffset()
-    result = offset if same else None
-    cache[key] = result
-    return result
+    offsets = {
+        here.utcoffset(),
+        here.replace(fold=1).utcoffset(),
+        there.utcoffset(),
+        there.replace(fold=1).utcoffset(),
+    }
+    cache[key] = midnight = here.astimezone(UTC) if len(offsets) == 1 else None
+    return midnight
 
 
 def _wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime | None:
-    """UTC instant of a naive local wall time, taking the first occurrence (fold=0) of a
-    repeated time; None when the wall time does not exist (skipped by spring-forward)."""
+    """UTC instant of a naive local wall time, the first occurrence (fold=0) of a repeated
+    one; None when the wall time does not exist (skipped by a spring-forward gap)."""
     instant = wall.replace(tzinfo=zone).astimezone(UTC)
     if instant.astimezone(zone).replace(tzinfo=None) != wall:
         return None
@@ -223,14 +280,15 @@ def _wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime | None:
 
 
 def _wall_end_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
-    """UTC instant at which a window ending at ``wall`` ends. If ``wall`` falls in a
-    spring-forward gap, that is the instant the gap ends: the clinician stops working when the
-    clock jumps past the end of their hours."""
+    """UTC instant at which a window ending at wall time ``wall`` ends. If ``wall`` falls in a
+    spring-forward gap, that is the instant the gap ends: the clinician stops when the clock
+    jumps past the end of their hours."""
     instant = _wall_to_utc(wall, zone)
     if instant is not None:
         return instant
-    # In a gap fold=0 uses the offset before the transition and lands after it; fold=1 lands
-    # before it. Bisect between the two for the first instant whose wall time is past ``wall``.
+    # In a gap, fold=0 applies the offset from before the transition and lands after it;
+    # fold=1 lands before it. Bisect between them for the first instant whose wall time is
+    # past ``wall``: the transition itself.
     after = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
     before = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
     while after - before > _TICK:
@@ -245,25 +303,24 @@ def _wall_end_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
 def _day_candidates(
     zone: ZoneInfo,
     day: date,
-    windows: _Windows,
-    overlapping: bool,
+    hours: _Hours,
     rules: Rules,
     lo: datetime,
     hi: datetime,
-    offsets: dict[tuple[str, date], timedelta | None],
+    midnights: _Midnights,
     out: list[datetime],
 ) -> None:
-    """Append the UTC starts of local date ``day``'s grid candidates to ``out``, ascending and
+    """Append to ``out`` the UTC starts of local date ``day``'s grid candidates, ascending and
     unique: starts in [lo, hi) whose slot ends inside its window. Busy time is not looked at."""
     step, duration = _grid_step(rules), rules.duration
-    offset = _fixed_offset(zone, day, offsets)
-    if offset is not None and not overlapping:
-        # No transition today: the wall clock and UTC advance together, so step in UTC, and
-        # let accumulate() lay out the grid in C.
-        midnight = datetime.combine(day, _MIDNIGHT, tzinfo=UTC) - offset
-        for window_start, window_end in windows:
-            first = midnight + _since_midnight(window_start)
-            stop = min(hi, midnight + _since_midnight(window_end) - duration + _TICK)
+    midnight = _utc_midnight(zone, day, midnights)
+    if midnight is not None and not hours.overlapping:
+        # No transition today: wall clock and UTC advance together, so the grid is a plain
+        # arithmetic progression in UTC, laid out by accumulate() in C.
+        slack = duration - _TICK  # a slot fits iff start < window end - slack
+        for since_start, since_end in hours.spans:
+            first = midnight + since_start
+            stop = min(hi, midnight + since_end - slack)
             if first < lo:
                 first += -((first - lo) // step) * step  # the first grid point at or after lo
             if first < stop:
@@ -273,7 +330,7 @@ def _day_candidates(
     # A transition today, or overlapping windows: walk the wall clock and convert each grid
     # time on its own. Rare, so clarity beats speed.
     starts: set[datetime] = set()
-    for window_start, window_end in windows:
+    for window_start, window_end in hours.windows:
         wall = datetime.combine(day, window_start)
         wall_end = datetime.combine(day, window_end)
         end_utc = _wall_end_to_utc(wall_end, zone)
@@ -285,11 +342,8 @@ def _day_candidates(
     out.extend(sorted(starts))
 
 
-def _since_midnight(wall: time) -> timedelta:
-    return timedelta(hours=wall.hour, minutes=wall.minute, seconds=wall.second, microseconds=wall.microsecond)
-
-
-def _local_dates(zone: ZoneInfo, lo: datetime, hi: datetime) -> Iterable[date]:
+def _local_dates(zone: ZoneInfo, lo: datetime, hi: datetime) -> Iterator[date]:
+    """Every local date with an instant in [lo, hi)."""
     day = lo.astimezone(zone).date()
     last = (hi - _TICK).astimezone(zone).date()
     while day <= last:
@@ -297,28 +351,12 @@ def _local_dates(zone: ZoneInfo, lo: datetime, hi: datetime) -> Iterable[date]:
         day += _DAY
 
 
-def _is_licensed(calendar: Calendar, day: date) -> bool:
+def _day_open(calendar: Calendar, rules: Rules, day: date) -> bool:
+    """Licensed on that local date, and under the daily cap. The cap counts existing bookings
+    only: the slots offered on a day are alternatives, not bookings."""
+    if rules.max_per_day is not None and calendar.booked_per_day.get(day, 0) >= rules.max_per_day:
+        return False
     return any(first <= day <= last for first, last in calendar.licensed_dates)
-
-
-def _over_cap(calendar: Calendar, rules: Rules, day: date) -> bool:
-    # The cap counts existing bookings only: slots offered on the same day are alternatives.
-    return rules.max_per_day is not None and calendar.booked_per_day.get(day, 0) >= rules.max_per_day
-
-
-def _windows_on(
-    calendar: Calendar, day: date, weekly: Mapping[int, tuple[_Windows, bool]]
-) -> tuple[_Windows, bool]:
-    if day in calendar.overrides:
-        return _sorted_windows(calendar.overrides[day])
-    return weekly.get(day.weekday(), ((), False))
-
-
-def _weekly_by_weekday(calendar: Calendar) -> dict[int, tuple[_Windows, bool]]:
-    by_day: dict[int, list[tuple[time, time]]] = {}
-    for window in calendar.weekly:
-        by_day.setdefault(window.weekday, []).append((window.start, window.end))
-    return {weekday: _sorted_windows(windows) for weekday, windows in by_day.items()}
 
 
 # --- Free slots -----------------------------------------------------------------------------
@@ -332,27 +370,22 @@ def _bounds(rules: Rules, now: datetime, start: datetime, end: datetime) -> tupl
 
 
 def _free_slots(
-    calendar: Calendar,
-    rules: Rules,
-    lo: datetime,
-    hi: datetime,
-    offsets: dict[tuple[str, date], timedelta | None],
+    calendar: Calendar, rules: Rules, lo: datetime, hi: datetime, midnights: _Midnights
 ) -> list[Slot]:
     if lo >= hi or not calendar.licensed_dates:
         return []
     zone = _zone(calendar.zone)
-    weekly = _weekly_by_weekday(calendar)
+    weekly = _weekly_hours(calendar)
     candidates: list[datetime] = []
     for day in _local_dates(zone, lo, hi):
-        if _over_cap(calendar, rules, day) or not _is_licensed(calendar, day):
-            continue
-        windows, overlapping = _windows_on(calendar, day, weekly)
-        if windows:
-            _day_candidates(zone, day, windows, overlapping, rules, lo, hi, offsets, candidates)
+        if _day_open(calendar, rules, day):
+            hours = _hours_on(calendar, day, weekly)
+            if hours.windows:
+                _day_candidates(zone, day, hours, rules, lo, hi, midnights, candidates)
     # Days ascend, each day's starts ascend, and the fold=0 wall-to-UTC mapping is increasing,
-    # so ``candidates`` is sorted. Each blocking interval [s, e) rules out the candidates c
-    # with s - after < c < e + before: a contiguous index range found with two bisects. That
-    # is O((blocks + candidates) log candidates), with no per-candidate Python work.
+    # so ``candidates`` is sorted. A blocking interval [s, e) rules out exactly the candidates
+    # c with s - after < c < e + before: one contiguous index range, found with two bisects.
+    # O((blocks + candidates) log candidates), with no Python work per candidate.
     before, after = rules.buffer_before, rules.duration + rules.buffer_after
     keep = bytearray(b"\x01") * len(candidates)
     for interval in chain(calendar.busy, calendar.holds, calendar.time_off):
@@ -360,8 +393,7 @@ def _free_slots(
         last = bisect_left(candidates, interval.end + before, first)
         if first < last:
             keep[first:last] = bytes(last - first)
-    duration, clinician_id = rules.duration, calendar.clinician_id
-    return [Slot(start, start + duration, clinician_id) for start in compress(candidates, keep)]
+    return _make_slots(list(compress(candidates, keep)), rules.duration, calendar.clinician_id)
 
 
 def free_slots(
@@ -382,10 +414,10 @@ def free_slots_many(
 ) -> list[Slot]:
     """Every clinician's free slots merged, sorted by ``(start, clinician_id)``."""
     lo, hi = _bounds(rules, now, start, end)
-    offsets: dict[tuple[str, date], timedelta | None] = {}
+    midnights: _Midnights = {}  # shared: clinicians in one zone share its DST transitions
     found: list[Slot] = []
     for calendar in sorted(calendars, key=attrgetter("clinician_id")):
-        found.extend(_free_slots(calendar, rules, lo, hi, offsets))
+        found.extend(_free_slots(calendar, rules, lo, hi, midnights))
     # Stable sort on start alone keeps clinician_id order among equal starts.
     found.sort(key=attrgetter("start"))
     return found
@@ -401,20 +433,20 @@ def is_bookable(calendar: Calendar, rules: Rules, *, now: datetime, slot_start: 
         return False
     zone = _zone(calendar.zone)
     day = slot_start.astimezone(zone).date()
-    if _over_cap(calendar, rules, day) or not _is_licensed(calendar, day):
+    if not _day_open(calendar, rules, day):
         return False
     if day in calendar.overrides:
-        windows, overlapping = _sorted_windows(calendar.overrides[day])
+        hours = _hours(calendar.overrides[day])
     else:
-        windows, overlapping = _sorted_windows(
-            (window.start, window.end) for window in calendar.weekly if window.weekday == day.weekday()
-        )
+        hours = _hours((w.start, w.end) for w in calendar.weekly if w.weekday == day.weekday())
     starts: list[datetime] = []
-    _day_candidates(zone, day, windows, overlapping, rules, slot_start, slot_start + _TICK, {}, starts)
+    _day_candidates(zone, day, hours, rules, slot_start, slot_start + _TICK, {}, starts)
     if starts != [slot_start]:
         return False
     blocked = blocked_interval(slot_start, rules)
-    return not any(blocked.overlaps(other) for other in chain(calendar.busy, calendar.holds, calendar.time_off))
+    return not any(
+        blocked.overlaps(other) for other in chain(calendar.busy, calendar.holds, calendar.time_off)
+    )
 
 
 def group_by_local_day(slots: Iterable[Slot], zone: str) -> list[tuple[date, list[Slot]]]:
@@ -423,5 +455,6 @@ def group_by_local_day(slots: Iterable[Slot], zone: str) -> list[tuple[date, lis
     tz = _zone(zone)
     ordered = sorted(slots, key=lambda slot: (_as_utc(slot.start, "Slot.start"), slot.clinician_id))
     return [
-        (day, list(group)) for day, group in groupby(ordered, key=lambda slot: slot.start.astimezone(tz).date())
+        (day, list(group))
+        for day, group in groupby(ordered, key=lambda slot: slot.start.astimezone(tz).date())
     ]

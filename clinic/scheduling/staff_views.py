@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.accounts.decorators import role_required
+from clinic.accounts.decorators import person, role_required
 from clinic.accounts.models import Licence, Role, User
 from clinic.audit.actions import audit_record
 from clinic.audit.models import Action
@@ -33,7 +33,10 @@ class WeeklyHoursForm(forms.ModelForm):
     class Meta:
         model = WeeklyHours
         fields = ["weekday", "start", "end"]
-        widgets = {"start": forms.TimeInput(attrs={"type": "time"}), "end": forms.TimeInput(attrs={"type": "time"})}
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}),
+            "end": forms.TimeInput(attrs={"type": "time"}),
+        }
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -70,7 +73,9 @@ class TimeOffForm(forms.Form):
 
 
 def _changed(clinician: User, request: HttpRequest, what: str) -> None:
-    audit_record(action=Action.AVAILABILITY_CHANGED, actor=clinician, subject=clinician, request=request, reason=what)
+    audit_record(
+        action=Action.AVAILABILITY_CHANGED, actor=clinician, subject=clinician, request=request, reason=what
+    )
     jurisdictions = list(clinician.licences.values_list("jurisdiction", flat=True))
     transaction.on_commit(lambda: [notify_waitlist.enqueue(jurisdiction=j) for j in jurisdictions])
 
@@ -94,7 +99,9 @@ def availability_page(request: HttpRequest) -> HttpResponse:
                 return redirect("scheduling:availability")
             if kind == "override" and override_form.is_valid():
                 data = override_form.cleaned_data
-                DateOverride.objects.create(clinician=clinician, date=data["date"], start=data["start"], end=data["end"])
+                DateOverride.objects.create(
+                    clinician=clinician, date=data["date"], start=data["start"], end=data["end"]
+                )
                 _changed(clinician, request, "date override added")
                 return redirect("scheduling:availability")
             if kind == "off" and off_form.is_valid():
@@ -142,7 +149,9 @@ def _preview(clinician: User) -> list[tuple[str, list]]:
             end=now + dt.timedelta(days=PREVIEW_DAYS),
             clinician_ids=[str(clinician.public_id)],
         )
-        result.append((jurisdiction_name(licence.jurisdiction), group_by_local_day(found, clinician.time_zone)))
+        result.append(
+            (jurisdiction_name(licence.jurisdiction), group_by_local_day(found, clinician.time_zone))
+        )
     return result
 
 
@@ -211,7 +220,9 @@ def staff_cancel(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
         messages.error(request, "Give a reason: the patient is told why.")
     else:
         try:
-            actions.do_cancel(actor=request.user, booking=booking, reason=form.cleaned_data["reason"], request=request)  # type: ignore[arg-type]
+            actions.do_cancel(
+                actor=person(request), booking=booking, reason=form.cleaned_data["reason"], request=request
+            )
             messages.success(request, "Cancelled; the patient has been emailed.")
         except actions.BookingError as exc:
             messages.error(request, exc.message)
@@ -264,7 +275,9 @@ def licences(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Licence added. Verify it against the state board before it counts.")
         return redirect("scheduling:licences")
     soon = timezone.now().date() + dt.timedelta(days=60)
-    rows = Licence.objects.select_related("clinician", "verified_by").order_by("clinician__display_name", "jurisdiction")
+    rows = Licence.objects.select_related("clinician", "verified_by").order_by(
+        "clinician__display_name", "jurisdiction"
+    )
     return render(
         request,
         "scheduling/licences.html",
@@ -335,5 +348,3 @@ def appointment_types(request: HttpRequest) -> HttpResponse:
             status = 400
         forms_by_type.append((appointment_type, form))
     return render(request, "scheduling/appointment_types.html", {"forms": forms_by_type}, status=status)
-
-

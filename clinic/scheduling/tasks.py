@@ -30,6 +30,7 @@ def notify_waitlist(*, jurisdiction: str) -> int:
     if not found:
         return 0
     sent = 0
+    book_url = f"{settings.SITE_URL}{reverse('scheduling:book')}"
     with transaction.atomic():
         for entry in waiting.select_for_update():
             entry.notified_at = now
@@ -39,7 +40,7 @@ def notify_waitlist(*, jurisdiction: str) -> int:
                 template="scheduling/email/waitlist",
                 context={
                     "place": jurisdiction_name(jurisdiction),
-                    "book_url": f"{settings.SITE_URL}{reverse('scheduling:book')}?jurisdiction={jurisdiction}",
+                    "book_url": f"{book_url}?jurisdiction={jurisdiction}",
                 },
             )
             sent += 1

@@ -20,7 +20,11 @@ urlpatterns = [
         name="manage_reschedule_confirm",
     ),
     path("clinician/availability/", staff_views.availability_page, name="availability"),
-    path("clinician/availability/<str:kind>/<int:pk>/delete/", staff_views.availability_delete, name="availability_delete"),
+    path(
+        "clinician/availability/<str:kind>/<int:pk>/delete/",
+        staff_views.availability_delete,
+        name="availability_delete",
+    ),
     path("staff/day/", staff_views.day_view, name="day"),
     path("staff/bookings/<uuid:booking_id>/cancel/", staff_views.staff_cancel, name="staff_cancel"),
     path("staff/bookings/<uuid:booking_id>/no-show/", staff_views.staff_no_show, name="staff_no_show"),

@@ -18,9 +18,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.accounts.decorators import role_required
+from clinic.accounts.decorators import person, role_required
 from clinic.accounts.models import PatientProfile, Role, User
 from clinic.audit.actions import audit_record
 from clinic.audit.models import Action
@@ -220,12 +220,22 @@ def confirm(request: HttpRequest, hold_id: uuid.UUID) -> HttpResponse:
     """Step 4 and 5: sign in or create an account, then confirm."""
     held = _own_hold(request, hold_id)
     expired = held.expires_at <= timezone.now()
-    context = {"hold": held, "zone": held.patient_time_zone, "expired": expired, "place": jurisdiction_name(held.jurisdiction)}
+    context = {
+        "hold": held,
+        "zone": held.patient_time_zone,
+        "expired": expired,
+        "place": jurisdiction_name(held.jurisdiction),
+    }
     if not request.user.is_authenticated:
         return render(request, "scheduling/hold_sign_in.html", context)
     user: User = request.user  # type: ignore[assignment]
     if user.role != Role.PATIENT:
-        return render(request, "scheduling/problem.html", {"message": "Bookings are made from a patient account."}, status=403)
+        return render(
+            request,
+            "scheduling/problem.html",
+            {"message": "Bookings are made from a patient account."},
+            status=403,
+        )
     if expired:
         return render(request, "scheduling/confirm.html", context, status=410)
     step = pre_confirm_step(request, held)
@@ -253,7 +263,10 @@ def confirm(request: HttpRequest, hold_id: uuid.UUID) -> HttpResponse:
     except actions.NotAdult as exc:
         held.delete()
         return render(
-            request, "scheduling/not_adult.html", {"message": exc.message, "lines": crisis_lines()}, status=403
+            request,
+            "scheduling/not_adult.html",
+            {"message": exc.message, "lines": crisis_lines()},
+            status=403,
         )
     except actions.SlotTaken as exc:
         return _taken(request, exc, held.jurisdiction, held.patient_time_zone, held.start)
@@ -267,7 +280,9 @@ def confirm(request: HttpRequest, hold_id: uuid.UUID) -> HttpResponse:
 
 def _own_booking(request: HttpRequest, booking_id: uuid.UUID) -> Booking:
     return get_object_or_404(
-        Booking.objects.select_related("clinician", "appointment_type"), public_id=booking_id, patient=request.user
+        Booking.objects.select_related("clinician", "appointment_type"),
+        public_id=booking_id,
+        patient=request.user,
     )
 
 
@@ -275,7 +290,13 @@ def _own_booking(request: HttpRequest, booking_id: uuid.UUID) -> Booking:
 @require_safe
 def booked(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
     booking = _own_booking(request, booking_id)
-    audit_record(action=Action.BOOKING_VIEWED, actor=request.user, subject=booking, patient=booking.patient, request=request)  # type: ignore[arg-type]
+    audit_record(
+        action=Action.BOOKING_VIEWED,
+        actor=person(request),
+        subject=booking,
+        patient=booking.patient,
+        request=request,
+    )  # type: ignore[arg-type]
     token = request.session.get(f"manage:{booking.public_id}")
     return render(
         request,
@@ -283,7 +304,9 @@ def booked(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
         {
             "booking": booking,
             "zone": booking.patient_time_zone,
-            "manage_url": request.build_absolute_uri(reverse("scheduling:manage", args=[token])) if token else "",
+            "manage_url": request.build_absolute_uri(reverse("scheduling:manage", args=[token]))
+            if token
+            else "",
             "lines": crisis_lines(country_of(booking.jurisdiction)),
         },
     )
@@ -310,7 +333,9 @@ def waitlist(request: HttpRequest) -> HttpResponse:
         patient=request.user if request.user.is_authenticated else None,  # type: ignore[arg-type]
         request=request,
     )
-    return render(request, "scheduling/waitlisted.html", {"place": jurisdiction_name(form.cleaned_data["jurisdiction"])})
+    return render(
+        request, "scheduling/waitlisted.html", {"place": jurisdiction_name(form.cleaned_data["jurisdiction"])}
+    )
 
 
 # Manage link ----------------------------------------------------------------------------------
@@ -431,7 +456,9 @@ def manage_reschedule_confirm(request: HttpRequest, token: str, hold_id: uuid.UU
         )
     actor = request.user if request.user.is_authenticated and request.user == booking.patient else None
     try:
-        actions.do_reschedule(actor=actor, booking=booking, hold=held, holder=holder_key(request), request=request)  # type: ignore[arg-type]
+        actions.do_reschedule(
+            actor=actor, booking=booking, hold=held, holder=holder_key(request), request=request
+        )  # type: ignore[arg-type]
     except actions.SlotTaken as exc:
         return _taken(
             request,

@@ -21,14 +21,25 @@ DEMO_PASSWORD = "mendwell-demo-2026"  # noqa: S105  (demo only; seed_demo refuse
 
 CLINICIANS = [
     ("maya.chen@demo.mendwell.example", "Dr Maya Chen", "America/New_York", ["US-NY", "US-NJ", "US-CA"]),
-    ("daniel.okafor@demo.mendwell.example", "Dr Daniel Okafor", "America/Chicago", ["US-IL", "US-TX", "US-NY"]),
+    (
+        "daniel.okafor@demo.mendwell.example",
+        "Dr Daniel Okafor",
+        "America/Chicago",
+        ["US-IL", "US-TX", "US-NY"],
+    ),
     ("sofia.reyes@demo.mendwell.example", "Dr Sofia Reyes", "America/Los_Angeles", ["US-CA", "US-WA"]),
 ]
 # Weekly hours in each clinician's own zone: (weekdays, start, end).
 HOURS = {
-    "maya.chen@demo.mendwell.example": [(range(0, 5), dt.time(9), dt.time(12)), (range(0, 4), dt.time(14), dt.time(17))],
+    "maya.chen@demo.mendwell.example": [
+        (range(0, 5), dt.time(9), dt.time(12)),
+        (range(0, 4), dt.time(14), dt.time(17)),
+    ],
     "daniel.okafor@demo.mendwell.example": [(range(0, 5), dt.time(10), dt.time(16))],
-    "sofia.reyes@demo.mendwell.example": [(range(1, 6), dt.time(8), dt.time(13)), (range(1, 5), dt.time(16), dt.time(19))],
+    "sofia.reyes@demo.mendwell.example": [
+        (range(1, 6), dt.time(8), dt.time(13)),
+        (range(1, 5), dt.time(16), dt.time(19)),
+    ],
 }
 STAFF = [("jordan.lee@demo.mendwell.example", "Jordan Lee", "America/New_York")]
 PATIENTS = [
@@ -56,7 +67,9 @@ class Command(BaseCommand):
                 if not WeeklyHours.objects.filter(clinician=clinician).exists():
                     for days, start, end in HOURS[clinician.email]:
                         for weekday in days:
-                            WeeklyHours.objects.create(clinician=clinician, weekday=weekday, start=start, end=end)
+                            WeeklyHours.objects.create(
+                                clinician=clinician, weekday=weekday, start=start, end=end
+                            )
                 for n, state in enumerate(states):
                     Licence.objects.get_or_create(
                         clinician=clinician,
