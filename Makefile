@@ -47,7 +47,7 @@ typecheck: install
 check: lint typecheck test
 
 bench: install
-	$(BIN)/python bench/run.py
+	DJANGO_SETTINGS_MODULE=clinic.settings $(BIN)/python bench/run.py
 
 # Print the current TOTP code of a demo account: make totp EMAIL=maya.chen@demo.mendwell.example
 totp: install

@@ -2,6 +2,7 @@ import datetime as dt
 import zoneinfo
 
 from django import forms
+from django.utils.dateparse import parse_datetime
 
 from clinic.scheduling.jurisdictions import JURISDICTIONS
 
@@ -53,10 +54,11 @@ class HoldForm(forms.Form):
         return valid_zone(self.cleaned_data["tz"])
 
     def clean_start(self) -> dt.datetime:
-        start = self.cleaned_data["start"]
-        if start.tzinfo is None:
+        # Django would read a naive time in the server's zone; a slot time must say its offset.
+        raw = parse_datetime(str(self.data.get("start", "")).strip())
+        if raw is None or raw.tzinfo is None:
             raise forms.ValidationError("The time must carry its UTC offset.")
-        return start.astimezone(dt.UTC)
+        return self.cleaned_data["start"].astimezone(dt.UTC)
 
 
 class ConfirmForm(forms.Form):

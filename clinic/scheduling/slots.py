@@ -207,8 +207,12 @@ def blocked_interval(start: datetime, rules: Rules) -> Interval:
 
 @dataclass(frozen=True, slots=True)
 class _Hours:
-    """One local date's working windows sorted by start, each also as (start, end) time since
-    local midnight, and whether any two windows overlap."""
+    """One local date's working windows (sorted by start) for one slot duration.
+
+    ``spans`` holds each window as time since local midnight: (its start, the bound a slot's
+    start must stay below for the slot to end by the window's end). Only valid on dates
+    without a DST transition, where wall-clock and elapsed time agree.
+    """
 
     windows: tuple[tuple[time, time], ...]
     spans: tuple[tuple[timedelta, timedelta], ...]
@@ -219,29 +223,27 @@ def _since_midnight(wall: time) -> timedelta:
     return timedelta(hours=wall.hour, minutes=wall.minute, seconds=wall.second, microseconds=wall.microsecond)
 
 
-def _hours(windows: Iterable[tuple[time, time]]) -> _Hours:
+def _hours(windows: Iterable[tuple[time, time]], duration: timedelta) -> _Hours:
     ordered = tuple(sorted(windows))
+    slack = duration - _TICK
     return _Hours(
         windows=ordered,
-        spans=tuple((_since_midnight(start), _since_midnight(end)) for start, end in ordered),
+        spans=tuple((_since_midnight(start), _since_midnight(end) - slack) for start, end in ordered),
         overlapping=any(a[1] > b[0] for a, b in zip(ordered, ordered[1:], strict=False)),
     )
 
 
-_CLOSED = _hours(())
-
-
-def _weekly_hours(calendar: Calendar) -> dict[int, _Hours]:
-    by_weekday: dict[int, list[tuple[time, time]]] = {}
+def _weekly_hours(calendar: Calendar, duration: timedelta) -> dict[int, _Hours]:
+    by_weekday: dict[int, list[tuple[time, time]]] = {weekday: [] for weekday in range(7)}
     for window in calendar.weekly:
-        by_weekday.setdefault(window.weekday, []).append((window.start, window.end))
-    return {weekday: _hours(windows) for weekday, windows in by_weekday.items()}
+        by_weekday[window.weekday].append((window.start, window.end))
+    return {weekday: _hours(windows, duration) for weekday, windows in by_weekday.items()}
 
 
-def _hours_on(calendar: Calendar, day: date, weekly: Mapping[int, _Hours]) -> _Hours:
+def _hours_on(calendar: Calendar, day: date, weekly: Mapping[int, _Hours], duration: timedelta) -> _Hours:
     if day in calendar.overrides:
-        return _hours(calendar.overrides[day])
-    return weekly.get(day.weekday(), _CLOSED)
+        return _hours(calendar.overrides[day], duration)
+    return weekly[day.weekday()]
 
 
 _Midnights = dict[tuple[str, date], datetime | None]
@@ -304,23 +306,25 @@ def _day_candidates(
     zone: ZoneInfo,
     day: date,
     hours: _Hours,
-    rules: Rules,
+    step: timedelta,
+    duration: timedelta,
     lo: datetime,
     hi: datetime,
     midnights: _Midnights,
     out: list[datetime],
 ) -> None:
     """Append to ``out`` the UTC starts of local date ``day``'s grid candidates, ascending and
-    unique: starts in [lo, hi) whose slot ends inside its window. Busy time is not looked at."""
-    step, duration = _grid_step(rules), rules.duration
+    unique: starts in [lo, hi) whose slot ends inside its window. Busy time is not looked at.
+    Called once per clinician-day, so it avoids per-call work it can have done for it."""
     midnight = _utc_midnight(zone, day, midnights)
     if midnight is not None and not hours.overlapping:
         # No transition today: wall clock and UTC advance together, so the grid is a plain
         # arithmetic progression in UTC, laid out by accumulate() in C.
-        slack = duration - _TICK  # a slot fits iff start < window end - slack
-        for since_start, since_end in hours.spans:
+        for since_start, since_stop in hours.spans:
             first = midnight + since_start
-            stop = min(hi, midnight + since_end - slack)
+            stop = midnight + since_stop
+            if stop > hi:
+                stop = hi
             if first < lo:
                 first += -((first - lo) // step) * step  # the first grid point at or after lo
             if first < stop:
@@ -356,7 +360,10 @@ def _day_open(calendar: Calendar, rules: Rules, day: date) -> bool:
     only: the slots offered on a day are alternatives, not bookings."""
     if rules.max_per_day is not None and calendar.booked_per_day.get(day, 0) >= rules.max_per_day:
         return False
-    return any(first <= day <= last for first, last in calendar.licensed_dates)
+    for first, last in calendar.licensed_dates:
+        if first <= day <= last:
+            return True
+    return False
 
 
 # --- Free slots -----------------------------------------------------------------------------
@@ -375,13 +382,14 @@ def _free_slots(
     if lo >= hi or not calendar.licensed_dates:
         return []
     zone = _zone(calendar.zone)
-    weekly = _weekly_hours(calendar)
+    step, duration = _grid_step(rules), rules.duration
+    weekly = _weekly_hours(calendar, duration)
     candidates: list[datetime] = []
     for day in _local_dates(zone, lo, hi):
         if _day_open(calendar, rules, day):
-            hours = _hours_on(calendar, day, weekly)
+            hours = _hours_on(calendar, day, weekly, duration)
             if hours.windows:
-                _day_candidates(zone, day, hours, rules, lo, hi, midnights, candidates)
+                _day_candidates(zone, day, hours, step, duration, lo, hi, midnights, candidates)
     # Days ascend, each day's starts ascend, and the fold=0 wall-to-UTC mapping is increasing,
     # so ``candidates`` is sorted. A blocking interval [s, e) rules out exactly the candidates
     # c with s - after < c < e + before: one contiguous index range, found with two bisects.
@@ -436,11 +444,14 @@ def is_bookable(calendar: Calendar, rules: Rules, *, now: datetime, slot_start: 
     if not _day_open(calendar, rules, day):
         return False
     if day in calendar.overrides:
-        hours = _hours(calendar.overrides[day])
+        hours = _hours(calendar.overrides[day], rules.duration)
     else:
-        hours = _hours((w.start, w.end) for w in calendar.weekly if w.weekday == day.weekday())
+        weekday = [(w.start, w.end) for w in calendar.weekly if w.weekday == day.weekday()]
+        hours = _hours(weekday, rules.duration)
     starts: list[datetime] = []
-    _day_candidates(zone, day, hours, rules, slot_start, slot_start + _TICK, {}, starts)
+    _day_candidates(
+        zone, day, hours, _grid_step(rules), rules.duration, slot_start, slot_start + _TICK, {}, starts
+    )
     if starts != [slot_start]:
         return False
     blocked = blocked_interval(slot_start, rules)

@@ -13,7 +13,7 @@ def seed(apps, schema_editor):
             "min_notice_minutes": 120,
             "horizon_days": 30,
             "max_per_day": 12,
-            "cancel_cutoff_hours": 2,
+            "cancel_cutoff_hours": 1,
             "patient_bookable": True,
         },
     )

@@ -1,0 +1,63 @@
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.test import Client
+
+from clinic.accounts.models import PatientProfile
+from clinic.conftest import client_for
+from clinic.scheduling.models import WeeklyHours
+
+# Tuesday 1 December 2026, 12:00 UTC = 07:00 in New York.
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def give_hours(clinician, start=dt.time(9), end=dt.time(17), days=range(7)):
+    for weekday in days:
+        WeeklyHours.objects.create(clinician=clinician, weekday=weekday, start=start, end=end)
+
+
+@pytest.fixture
+def open_clinic(clinician, clinician_elsewhere):
+    """Dr Doc (New York, licensed US-NY) and Dr Far (Los Angeles, licensed US-CA), 9–5 daily."""
+    give_hours(clinician)
+    give_hours(clinician_elsewhere)
+    return clinician
+
+
+def adult(patient, born=dt.date(1990, 5, 1)):
+    PatientProfile.objects.update_or_create(user=patient, defaults={"date_of_birth": born.isoformat()})
+    return patient
+
+
+def slot_starts(response) -> list[str]:
+    return re.findall(r'name="start" value="([^"]+)"', response.content.decode())
+
+
+def hold(client: Client, start: str, jurisdiction="US-NY", tz="America/New_York", **extra):
+    return client.post("/book/hold/", {"jurisdiction": jurisdiction, "tz": tz, "start": start, **extra})
+
+
+def confirm(client: Client, response, **data):
+    """Follow a hold's redirect to the confirm page and confirm with a fresh idempotency key."""
+    url = response["Location"]
+    page = client.get(url)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.content.decode())
+    payload = {"idempotency_key": key.group(1) if key else "", **data}
+    return client.post(url, payload)
+
+
+def book_as(patient, start: str, capture, **confirm_data):
+    client = client_for(patient)
+    held = hold(client, start)
+    assert held.status_code == 302, held.content.decode()[:500]
+    with capture(execute=True):
+        done = confirm(client, held, **confirm_data)
+    return client, done
