@@ -113,9 +113,16 @@ def _candidates(
     clinician_id: str | None,
     ignore_hold: Hold | None = None,
     ignore_booking: Booking | None = None,
+    notice_from: dt.datetime | None = None,
 ) -> list[User]:
-    """Clinicians for whom ``start`` is a free slot right now, read inside the caller's transaction."""
+    """Clinicians for whom ``start`` is a free slot, read inside the caller's transaction.
+
+    ``notice_from`` is the moment minimum notice counts from: a live hold keeps the promise made
+    when it was taken, so a held time does not fall out of the notice window while the person
+    signs in.
+    """
     found, clinicians = availability.free_slots(
+        now=notice_from,
         jurisdiction=jurisdiction,
         appointment_type=appointment_type,
         start=start,
@@ -251,12 +258,13 @@ def do_book(
         raise AlreadyBooked()
     clinician = hold.clinician
     _lock_clinicians([clinician])
-    if not _candidates(
+    if hold.start <= now or not _candidates(
         jurisdiction=hold.jurisdiction,
         appointment_type=appointment_type,
         start=hold.start,
         clinician_id=str(clinician.public_id),
         ignore_hold=hold,
+        notice_from=hold.created_at,
     ):
         raise SlotTaken()
     token = new_token()
@@ -353,13 +361,14 @@ def do_reschedule(
         raise HoldExpired()
     check_adult(booking.patient, hold.start, hold.patient_time_zone)
     _lock_clinicians([hold.clinician, booking.clinician])
-    if not _candidates(
+    if hold.start <= timezone.now() or not _candidates(
         jurisdiction=hold.jurisdiction,
         appointment_type=hold.appointment_type,
         start=hold.start,
         clinician_id=str(hold.clinician.public_id),
         ignore_hold=hold,
         ignore_booking=booking,
+        notice_from=hold.created_at,
     ):
         raise SlotTaken()
     old_start = booking.start

@@ -26,8 +26,9 @@ from clinic.scheduling.models import (
     WeeklyHours,
 )
 
-# Reading one extra day either side covers every clinician-local date a UTC range can touch.
-MARGIN = dt.timedelta(days=2)
+# Reading one extra day either side covers every clinician-local date a UTC range can touch
+# (UTC offsets stay within ±14 hours).
+MARGIN = dt.timedelta(days=1)
 
 
 def rules_for(appointment_type: AppointmentType) -> slots.Rules:

@@ -76,7 +76,10 @@ def slot_days(
         for slot in found:
             unique.setdefault(slot.start, slot)
         found = list(unique.values())
-    return [DayOfSlots(day, times) for day, times in group_by_local_day(found, zone)], clinicians
+    by_day = dict(group_by_local_day(found, zone))
+    # Every day is listed, empty ones too: a weekend that silently vanishes is confusing.
+    every_day = [first_day + dt.timedelta(days=n) for n in range(days)]
+    return [DayOfSlots(day, by_day.get(day, [])) for day in every_day], clinicians
 
 
 def licensed_clinicians(jurisdiction: str) -> list[User]:

@@ -348,3 +348,23 @@ def test_the_slots_request_uses_a_fixed_number_of_queries(frozen, staff):
     large = count_for(12, 30)
     assert small == large
     assert large <= 10
+
+
+def test_a_held_time_stays_bookable_while_the_notice_window_passes(
+    frozen, open_clinic, patient, django_capture_on_commit_callbacks
+):
+    first = slot_starts(Client().get("/book/", {"jurisdiction": "US-NY", "tz": "America/New_York"}))[0]
+    assert first == "2026-12-01T14:00:00+00:00"  # exactly two hours' notice at 12:00
+    client = client_for(adult(patient))
+    held = hold(client, first)
+    frozen.shift(dt.timedelta(minutes=8))  # signing in took a while: now under two hours
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm(client, held)
+    assert response.status_code == 302
+    assert Booking.objects.get().start.isoformat() == first
+
+
+def test_days_without_free_times_are_still_listed(frozen, clinician):
+    give_hours(clinician, days=range(0, 5))  # Monday to Friday
+    body = Client().get("/book/", {"jurisdiction": "US-NY", "tz": "America/New_York"}).content.decode()
+    assert "Saturday, December 5" in body and "No free times." in body
