@@ -36,6 +36,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 from clinic.accounts.models import Licence, PatientProfile, Role, User
 from clinic.scheduling.models import WeeklyHours
+from clinic.intake.models import IntakeResponse
 
 staff = User.objects.create_user("bench-staff@example.org", None, role=Role.STAFF)
 clinicians = []
@@ -51,6 +52,8 @@ sessions = []
 for n in range({patients}):
     p = User.objects.create_user(f"patient{{n}}@example.org", "unused-pass-123", role=Role.PATIENT)
     PatientProfile.objects.create(user=p, date_of_birth="1985-01-01")
+    IntakeResponse.objects.create(patient=p, status="submitted", created_at=timezone.now(),
+        updated_at=timezone.now(), submitted_at=timezone.now(), triage="routine")
     s = SessionStore()
     s[SESSION_KEY] = str(p.pk)
     s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "clinic.accounts",
     "clinic.content",
     "clinic.scheduling",
+    "clinic.intake",
     "clinic.api",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("clinic.accounts.urls")),
     path("", include("clinic.audit.urls")),
     path("", include("clinic.scheduling.urls")),
+    path("", include("clinic.intake.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -54,6 +54,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     invited_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Clinicians only: staff set who is on call; they receive urgent screens at once.
+    on_call = models.BooleanField(default=False)
 
     objects = UserManager()
 
@@ -138,6 +140,14 @@ class PatientProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="patient_profile")
     # ISO date, encrypted: needed in the application (age checks), never in a query.
     date_of_birth = EncryptedTextField(blank=True)
+    legal_name = EncryptedTextField(blank=True)
+    preferred_name = EncryptedTextField(blank=True)
+    phone = EncryptedTextField(blank=True)
+    emergency_contact_name = EncryptedTextField(blank=True)
+    emergency_contact_phone = EncryptedTextField(blank=True)
+    home_address = EncryptedTextField(blank=True)
+    # Plain: it chooses which crisis numbers to show, nothing more.
+    country = models.CharField(max_length=2, default="US")
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

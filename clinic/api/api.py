@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import SessionAuth
 
@@ -194,7 +194,7 @@ def _refusal(exc: actions.BookingError) -> HttpError:
     tags=["booking"],
     summary="Book a free consultation",
 )
-def create_booking(request: HttpRequest, payload: BookingIn) -> tuple[int, dict]:
+def create_booking(request: HttpRequest, payload: BookingIn) -> Status:
     jurisdiction = _check_jurisdiction(payload.jurisdiction)
     try:
         zone = valid_zone(payload.time_zone)
@@ -209,7 +209,7 @@ def create_booking(request: HttpRequest, payload: BookingIn) -> tuple[int, dict]
         idempotency_key=str(payload.idempotency_key), patient=_patient(request)
     ).first()
     if existing is not None:
-        return 200, _out(existing)
+        return Status(200, _out(existing))
     holder = secrets.token_urlsafe(16)
     try:
         with transaction.atomic():
@@ -230,7 +230,7 @@ def create_booking(request: HttpRequest, payload: BookingIn) -> tuple[int, dict]
             )
     except actions.BookingError as exc:
         raise _refusal(exc) from None
-    return 201, _out(booking)
+    return Status(201, _out(booking))
 
 
 @api.get("/bookings", response=list[BookingOut], auth=patient_auth, tags=["booking"], summary="My bookings")

@@ -29,6 +29,16 @@ class Action(models.TextChoices):
     AVAILABILITY_CHANGED = "availability.changed", "Availability changed"
     LICENCE_VERIFIED = "licence.verified", "Licence verified"
     APPOINTMENT_TYPE_CHANGED = "appointment_type.changed", "Appointment type changed"
+    INTAKE_STARTED = "intake.started", "Intake started"
+    INTAKE_SUBMITTED = "intake.submitted", "Intake submitted"
+    INTAKE_VIEWED = "intake.viewed", "Intake opened"
+    URGENT_CREATED = "urgent.created", "Urgent item raised"
+    URGENT_ACKNOWLEDGED = "urgent.acknowledged", "Urgent item acknowledged"
+    CALLBACK_REQUESTED = "urgent.callback_requested", "Urgent call-back requested"
+    BREAK_GLASS = "access.break_glass", "Break-glass access"
+    BREAK_GLASS_REVIEWED = "access.break_glass_reviewed", "Break-glass access reviewed"
+    ON_CALL_CHANGED = "user.on_call_changed", "On-call changed"
+    PROFILE_UPDATED = "profile.updated", "Profile updated"
 
 
 class AuditEvent(models.Model):

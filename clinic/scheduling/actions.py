@@ -24,6 +24,8 @@ from django.utils import timezone
 from clinic.accounts.models import PatientProfile, User, age_on
 from clinic.audit.actions import audit_record
 from clinic.audit.models import Action
+from clinic.intake.actions import fresh_intake, notify_booked_clinician
+from clinic.intake.models import TriageLevel
 from clinic.mail import queue_email
 from clinic.scheduling import availability
 from clinic.scheduling.ics import booking_ics
@@ -86,6 +88,16 @@ class AlreadyBooked(BookingError):
     def __init__(self) -> None:
         super().__init__(
             "You already have a free consultation booked. You can change its time from your account."
+        )
+
+
+class IntakeRequired(BookingError):
+    code = "intake_required"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Before booking, please fill in the short health questionnaire (it is needed again when "
+            "the last one is more than 14 days old)."
         )
 
 
@@ -245,6 +257,9 @@ def do_book(
         profile.date_of_birth = date_of_birth.isoformat()
         profile.save(update_fields=["date_of_birth"])
     check_adult(patient, hold.start, hold.patient_time_zone)
+    intake = fresh_intake(patient, now)
+    if intake is None:
+        raise IntakeRequired()
     appointment_type = hold.appointment_type
     if (
         appointment_type.kind == AppointmentKind.CONSULTATION
@@ -284,6 +299,8 @@ def do_book(
                 idempotency_key=idempotency_key,
                 manage_token_hash=hash_token(token),
                 ics_uid=f"{uuid.uuid4()}@{_ics_domain()}",
+                intake=intake,
+                safety_first=intake.triage == TriageLevel.SAFETY_FIRST,
             )
     except IntegrityError:
         # A double click that raced us to the same idempotency key gets the same booking;

@@ -177,6 +177,11 @@ class Booking(models.Model):
     cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     cancel_reason = models.CharField(max_length=300, blank=True)
     no_show_marked_at = models.DateTimeField(null=True, blank=True)
+    intake = models.ForeignKey(
+        "intake.IntakeResponse", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
+    # Triage said "safety assessment first": the visit opens with it (INSTRUMENTS.md).
+    safety_first = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["start"]

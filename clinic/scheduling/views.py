@@ -214,7 +214,11 @@ def _own_hold(request: HttpRequest, hold_id: uuid.UUID) -> Hold:
 
 def pre_confirm_step(request: HttpRequest, held: Hold) -> HttpResponse | None:
     """The seam before "confirm": a step that must happen first returns its redirect here.
-    (The intake questionnaire plugs in at this point.)"""
+    The intake questionnaire comes first when there is no recent one."""
+    from clinic.intake.actions import fresh_intake
+
+    if fresh_intake(person(request)) is None:
+        return redirect(f"{reverse('intake:start')}?hold={held.public_id}")
     return None
 
 
@@ -246,6 +250,12 @@ def confirm(request: HttpRequest, hold_id: uuid.UUID) -> HttpResponse:
         return step
     profile = PatientProfile.objects.filter(user=user).first()
     needs_birth_date = not (profile and profile.date_of_birth)
+    from clinic.intake.actions import fresh_intake
+    from clinic.intake.models import TriageLevel
+
+    recent = fresh_intake(user)
+    context["safety_first"] = recent is not None and recent.triage == TriageLevel.SAFETY_FIRST
+    context["lines"] = crisis_lines(profile.country if profile else None)
     form = ConfirmForm(
         request.POST or None, needs_birth_date=needs_birth_date, initial={"idempotency_key": uuid.uuid4()}
     )

@@ -32,9 +32,35 @@ def open_clinic(clinician, clinician_elsewhere):
     return clinician
 
 
-def adult(patient, born=dt.date(1990, 5, 1)):
-    PatientProfile.objects.update_or_create(user=patient, defaults={"date_of_birth": born.isoformat()})
+def with_intake(patient, triage="routine", submitted_at=None):
+    """A submitted intake, as if the patient had just filled it in."""
+    from django.utils import timezone
+
+    from clinic.intake.models import IntakeResponse
+
+    when = submitted_at or timezone.now()
+    IntakeResponse.objects.create(
+        patient=patient,
+        status="submitted",
+        created_at=when,
+        updated_at=when,
+        submitted_at=when,
+        triage=triage,
+        phq9_total=6,
+        phq9_band="mild",
+        phq9_item9=1 if triage == "safety_assessment_first" else 0,
+        gad7_total=3,
+        gad7_band="minimal",
+        asq_result="negative",
+        versions={"phq9": 1, "gad7": 1, "asq": 1, "history": 1},
+    )
     return patient
+
+
+def adult(patient, born=dt.date(1990, 5, 1), triage="routine"):
+    """A patient ready to book: an adult date of birth and a recent questionnaire."""
+    PatientProfile.objects.update_or_create(user=patient, defaults={"date_of_birth": born.isoformat()})
+    return with_intake(patient, triage)
 
 
 def slot_starts(response) -> list[str]:

@@ -11,7 +11,7 @@ from clinic.accounts.models import Licence, Role
 from clinic.audit.models import Action, AuditEvent
 from clinic.conftest import client_for, make_user
 from clinic.scheduling.models import Booking, BookingStatus, Hold, WaitlistEntry
-from clinic.scheduling.tests.conftest import NOW, adult, book_as, confirm, give_hours, hold, slot_starts
+from clinic.scheduling.tests.conftest import NOW, adult, book_as, confirm, give_hours, hold, slot_starts, with_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +107,7 @@ def test_booking_a_slot_emails_an_invite_without_clinical_words(
     client = Client()
     held = hold(client, first)
     assert "Create an account" in client.get(held["Location"]).content.decode()
+    with_intake(patient)
     client.force_login(patient, backend="django.contrib.auth.backends.ModelBackend")
     with django_capture_on_commit_callbacks(execute=True):
         response = confirm(client, held, date_of_birth="1990-05-01")
@@ -135,7 +136,7 @@ def test_under_18s_cannot_book_and_are_told_kindly(
 ):
     first = slot_starts(Client().get("/book/", {"jurisdiction": "US-NY", "tz": "America/New_York"}))[0]
     seventeen = (NOW - dt.timedelta(days=365 * 17 + 100)).date().isoformat()
-    _, response = book_as(patient, first, django_capture_on_commit_callbacks, date_of_birth=seventeen)
+    _, response = book_as(with_intake(patient), first, django_capture_on_commit_callbacks, date_of_birth=seventeen)
     assert response.status_code == 403
     body = response.content.decode()
     assert "18 and over" in body and "988" in body
@@ -148,7 +149,7 @@ def test_eighteenth_birthday_on_the_visit_day_is_old_enough(
     frozen, open_clinic, patient, django_capture_on_commit_callbacks
 ):
     first = slot_starts(Client().get("/book/", {"jurisdiction": "US-NY", "tz": "America/New_York"}))[0]
-    _, response = book_as(patient, first, django_capture_on_commit_callbacks, date_of_birth="2008-12-01")
+    _, response = book_as(with_intake(patient), first, django_capture_on_commit_callbacks, date_of_birth="2008-12-01")
     assert response.status_code == 302
     assert Booking.objects.count() == 1
 
