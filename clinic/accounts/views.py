@@ -56,16 +56,48 @@ def patient_home(request: HttpRequest) -> HttpResponse:
 @role_required(Role.CLINICIAN)
 @require_safe
 def clinician_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/clinician_home.html")
+    """Urgent items on top (for whoever is on call), then today's and upcoming appointments."""
+    from clinic.intake.actions import on_call_clinicians
+    from clinic.intake.models import UrgentItem
+    from clinic.scheduling.models import Booking, BookingStatus
+
+    clinician: User = request.user  # type: ignore[assignment]
+    now = timezone.now()
+    urgent = []
+    if clinician in on_call_clinicians():
+        urgent = list(
+            UrgentItem.objects.filter(acknowledged_at__isnull=True)
+            .select_related("patient")
+            .order_by("created_at")
+        )
+    upcoming = list(
+        Booking.objects.filter(clinician=clinician, status=BookingStatus.CONFIRMED, end__gte=now)
+        .select_related("patient", "intake", "patient__patient_profile")
+        .order_by("start")[:50]
+    )
+    for booking in upcoming:
+        profile = getattr(booking.patient, "patient_profile", None)
+        booking.preferred = (profile.preferred_name or profile.legal_name) if profile else ""  # type: ignore[attr-defined]
+    return render(
+        request,
+        "accounts/clinician_home.html",
+        {"urgent": urgent, "upcoming": upcoming, "zone": clinician.time_zone, "on_call": clinician.on_call},
+    )
 
 
 @role_required(Role.STAFF)
 @require_safe
 def staff_home(request: HttpRequest) -> HttpResponse:
     from clinic.content.models import ContactMessage, ContactStatus
+    from clinic.intake.models import BreakGlass
 
     new_messages = ContactMessage.objects.filter(status=ContactStatus.NEW).count()
-    return render(request, "accounts/staff_home.html", {"new_messages": new_messages})
+    unreviewed = BreakGlass.objects.filter(reviewed_at__isnull=True).count()
+    return render(
+        request,
+        "accounts/staff_home.html",
+        {"new_messages": new_messages, "unreviewed_break_glass": unreviewed},
+    )
 
 
 @role_required(Role.STAFF)

@@ -52,7 +52,9 @@ def fresh_intake(patient: User, now: dt.datetime | None = None) -> IntakeRespons
 @transaction.atomic
 def do_start(*, patient: User, request: HttpRequest | None = None) -> IntakeResponse:
     """The patient's draft, created on first use, with the current instrument versions."""
-    draft = IntakeResponse.objects.select_for_update().filter(patient=patient, status=IntakeStatus.DRAFT).first()
+    draft = (
+        IntakeResponse.objects.select_for_update().filter(patient=patient, status=IntakeStatus.DRAFT).first()
+    )
     if draft is not None:
         return draft
     now = timezone.now()
@@ -68,12 +70,16 @@ def _locked_draft(patient: User, intake: IntakeResponse) -> IntakeResponse:
     if locked.patient_id != patient.pk:
         raise IntakeError("This form is not yours.")
     if locked.status != IntakeStatus.DRAFT:
-        raise IntakeError("This questionnaire has already been sent. Thank you: there is nothing more to do here.")
+        raise IntakeError(
+            "This questionnaire has already been sent. Thank you: there is nothing more to do here."
+        )
     return locked
 
 
 @transaction.atomic
-def do_save_step(*, patient: User, intake: IntakeResponse, step: str, values: dict[str, Any]) -> IntakeResponse:
+def do_save_step(
+    *, patient: User, intake: IntakeResponse, step: str, values: dict[str, Any]
+) -> IntakeResponse:
     """Merge one step's validated answers into the draft. A draft is never treated as submitted."""
     intake = _locked_draft(patient, intake)
     answers = intake.answers
@@ -117,8 +123,17 @@ def do_stop_acute(*, patient: User, intake: IntakeResponse, request: HttpRequest
     intake.save()
     # The held time goes back: a booking is not the answer to an acute screen.
     Hold.objects.filter(session_key_hash__in=_holder_hashes(request)).delete()
-    item = UrgentItem.objects.create(patient=patient, intake=intake, kind=UrgentKind.ACUTE_SCREEN, created_at=now)
-    audit_record(action=Action.URGENT_CREATED, actor=patient, subject=item, patient=patient, request=request, reason="acute")
+    item = UrgentItem.objects.create(
+        patient=patient, intake=intake, kind=UrgentKind.ACUTE_SCREEN, created_at=now
+    )
+    audit_record(
+        action=Action.URGENT_CREATED,
+        actor=patient,
+        subject=item,
+        patient=patient,
+        request=request,
+        reason="acute",
+    )
     _alert(on_call_clinicians(), template="intake/email/urgent")
     return item
 
@@ -167,7 +182,12 @@ def do_submit(
     intake.updated_at = now
     intake.save()
     audit_record(
-        action=Action.INTAKE_SUBMITTED, actor=patient, subject=intake, patient=patient, request=request, reason=level
+        action=Action.INTAKE_SUBMITTED,
+        actor=patient,
+        subject=intake,
+        patient=patient,
+        request=request,
+        reason=level,
     )
     return intake
 
@@ -181,7 +201,9 @@ def do_request_callback(
     item = UrgentItem.objects.create(
         patient=patient, intake=intake, kind=UrgentKind.CALLBACK, phone=phone, created_at=timezone.now()
     )
-    audit_record(action=Action.CALLBACK_REQUESTED, actor=patient, subject=item, patient=patient, request=request)
+    audit_record(
+        action=Action.CALLBACK_REQUESTED, actor=patient, subject=item, patient=patient, request=request
+    )
     _alert(on_call_clinicians(), template="intake/email/urgent")
     return item
 
@@ -194,7 +216,11 @@ def do_acknowledge(*, clinician: User, item: UrgentItem, request: HttpRequest | 
         item.acknowledged_at = timezone.now()
         item.save(update_fields=["acknowledged_by", "acknowledged_at"])
         audit_record(
-            action=Action.URGENT_ACKNOWLEDGED, actor=clinician, subject=item, patient=item.patient, request=request
+            action=Action.URGENT_ACKNOWLEDGED,
+            actor=clinician,
+            subject=item,
+            patient=item.patient,
+            request=request,
         )
     return item
 
@@ -215,7 +241,10 @@ def _alert(people: list[User], *, template: str) -> None:
         queue_email(
             to=person.email,
             template=template,
-            context={"name": person.display_name, "url": f"{settings.SITE_URL}{reverse('accounts:clinician_home')}"},
+            context={
+                "name": person.display_name,
+                "url": f"{settings.SITE_URL}{reverse('accounts:clinician_home')}",
+            },
         )
 
 
@@ -240,7 +269,9 @@ def read_reason(user: User, intake: IntakeResponse, now: dt.datetime | None = No
     return None
 
 
-def read_intake(*, user: User, intake: IntakeResponse, request: HttpRequest | None = None) -> dict[str, Any] | None:
+def read_intake(
+    *, user: User, intake: IntakeResponse, request: HttpRequest | None = None
+) -> dict[str, Any] | None:
     """The answers, after the access check; every successful read writes an audit event."""
     reason = read_reason(user, intake)
     if reason is None:
@@ -258,15 +289,28 @@ def read_intake(*, user: User, intake: IntakeResponse, request: HttpRequest | No
 
 
 @transaction.atomic
-def do_break_glass(*, clinician: User, patient: User, reason: str, request: HttpRequest | None = None) -> BreakGlass:
+def do_break_glass(
+    *, clinician: User, patient: User, reason: str, request: HttpRequest | None = None
+) -> BreakGlass:
     reason = reason.strip()
     if len(reason) < 10:
         raise IntakeError("Say why you need this record (at least a short sentence).")
     now = timezone.now()
     grant = BreakGlass.objects.create(
-        clinician=clinician, patient=patient, reason=reason[:500], created_at=now, expires_at=now + BREAK_GLASS_FOR
+        clinician=clinician,
+        patient=patient,
+        reason=reason[:500],
+        created_at=now,
+        expires_at=now + BREAK_GLASS_FOR,
     )
-    audit_record(action=Action.BREAK_GLASS, actor=clinician, subject=grant, patient=patient, request=request, reason=reason)
+    audit_record(
+        action=Action.BREAK_GLASS,
+        actor=clinician,
+        subject=grant,
+        patient=patient,
+        request=request,
+        reason=reason,
+    )
     return grant
 
 
@@ -278,5 +322,9 @@ def do_review_break_glass(*, staff: User, grant: BreakGlass, request: HttpReques
         grant.reviewed_at = timezone.now()
         grant.save(update_fields=["reviewed_by", "reviewed_at"])
         audit_record(
-            action=Action.BREAK_GLASS_REVIEWED, actor=staff, subject=grant, patient=grant.patient, request=request
+            action=Action.BREAK_GLASS_REVIEWED,
+            actor=staff,
+            subject=grant,
+            patient=grant.patient,
+            request=request,
         )

@@ -22,18 +22,32 @@ def clean_phone(value: str, *, required: bool = True) -> str:
     if not value and not required:
         return ""
     if sum(ch.isdigit() for ch in value) < 7 or any(ch not in PHONE_CHARS for ch in value):
-        raise forms.ValidationError("Enter a phone number with at least 7 digits (digits, spaces, + - ( ) only).")
+        raise forms.ValidationError(
+            "Enter a phone number with at least 7 digits (digits, spaces, + - ( ) only)."
+        )
     return value
 
 
 class AboutForm(forms.Form):
     legal_name = forms.CharField(max_length=150, label="Your full legal name", help_text="As on your ID.")
     preferred_name = forms.CharField(max_length=80, required=False, label="What should we call you?")
-    date_of_birth = forms.DateField(label="Date of birth", widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}))
-    phone = forms.CharField(max_length=30, label="Your phone number", widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    date_of_birth = forms.DateField(
+        label="Date of birth", widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"})
+    )
+    phone = forms.CharField(
+        max_length=30,
+        label="Your phone number",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
     emergency_contact_name = forms.CharField(max_length=150, label="Emergency contact: name")
-    emergency_contact_phone = forms.CharField(max_length=30, label="Emergency contact: phone", widget=forms.TextInput(attrs={"type": "tel"}))
-    home_address = forms.CharField(max_length=300, label="Where you live (address)", widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "street-address"}))
+    emergency_contact_phone = forms.CharField(
+        max_length=30, label="Emergency contact: phone", widget=forms.TextInput(attrs={"type": "tel"})
+    )
+    home_address = forms.CharField(
+        max_length=300,
+        label="Where you live (address)",
+        widget=forms.Textarea(attrs={"rows": 2, "autocomplete": "street-address"}),
+    )
     country = forms.ChoiceField(choices=COUNTRIES, label="Country")  # fmt: skip
 
     def clean_phone(self) -> str:
@@ -55,14 +69,19 @@ class AboutForm(forms.Form):
         return name
 
 
-def _radio(label: str, choices: tuple[instruments.Choice, ...], *, required: bool, help_text: str = "") -> forms.ChoiceField:
+def _radio(
+    label: str, choices: tuple[instruments.Choice, ...], *, required: bool, help_text: str = ""
+) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label,
         choices=[(c.value, c.label) for c in choices],
         widget=forms.RadioSelect,
         required=required,
         help_text=help_text,
-        error_messages={"required": "Please choose an answer.", "invalid_choice": "Please choose one of the answers."},
+        error_messages={
+            "required": "Please choose an answer.",
+            "invalid_choice": "Please choose one of the answers.",
+        },
     )
 
 
@@ -73,12 +92,17 @@ def instrument_form(instrument: Instrument, items: tuple[Item, ...] | None = Non
             fields[item.key] = _radio(item.text, item.choices, required=item.required)
         else:
             fields[item.key] = forms.CharField(
-                label=item.text, required=item.required, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+                label=item.text,
+                required=item.required,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
     return type(f"{instrument.key.upper()}Form", (forms.Form,), fields)
 
 
-def section_form(checklist: Checklist, section_key: str, extra: dict[str, forms.Field] | None = None) -> type[forms.Form]:
+def section_form(
+    checklist: Checklist, section_key: str, extra: dict[str, forms.Field] | None = None
+) -> type[forms.Form]:
     section = next(s for s in checklist.sections if s.key == section_key)
     fields: dict[str, forms.Field] = {}
     for flag in section.flags:
@@ -96,7 +120,10 @@ def _help(flag: Flag) -> str:
 
 
 class ConsentForm(forms.Form):
-    agree = forms.BooleanField(label="I have read and agree to the consent above.", error_messages={"required": "Please tick to agree, or contact us with your questions."})
+    agree = forms.BooleanField(
+        label="I have read and agree to the consent above.",
+        error_messages={"required": "Please tick to agree, or contact us with your questions."},
+    )
     typed_name = forms.CharField(max_length=150, label="Type your full name to sign")  # fmt: skip
 
     def __init__(self, *args: Any, legal_name: str = "", **kwargs: Any) -> None:
@@ -111,8 +138,14 @@ class ConsentForm(forms.Form):
 
 
 class CallbackForm(forms.Form):
-    phone = forms.CharField(max_length=30, label="Phone number to call", widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
-    phone_again = forms.CharField(max_length=30, label="The same number again", widget=forms.TextInput(attrs={"type": "tel"}))  # fmt: skip
+    phone = forms.CharField(
+        max_length=30,
+        label="Phone number to call",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    phone_again = forms.CharField(
+        max_length=30, label="The same number again", widget=forms.TextInput(attrs={"type": "tel"})
+    )
 
     def clean_phone(self) -> str:
         return clean_phone(self.cleaned_data["phone"])
@@ -149,7 +182,8 @@ STEPS: tuple[Step, ...] = (
     Step("gad7", "Worry and anxiety", instruments.current("gad7").prompt),
     Step("asq", "Your safety", "These questions are asked of everyone. Your answers help us keep you safe."),
     Step("asq5", "Your safety right now"),
-    Step("conditions", "Your health", "Do any of these apply to you? Your doctor weighs these with you; none is a verdict."),
+    Step("conditions", "Your health",
+         "Do any of these apply to you? Your doctor weighs these with you; none is a verdict."),
     Step("medicines", "Medicines", "Are you taking any of these medicines now?"),
     Step("past_treatment", "Past treatment and substance use", "Treatment you have had for depression."),
     Step("consent", "Consent to video consultations"),
@@ -169,18 +203,23 @@ def form_for(step: str) -> type[forms.Form]:
         return instrument_form(asq, tuple(i for i in asq.items if i.key != "asq5"))
     if step == "asq5":
         five = tuple(i for i in asq.items if i.key == "asq5")
-        return instrument_form(asq, tuple(Item(i.key, i.text, i.choices, i.loinc, i.scored, True) for i in five))
+        return instrument_form(
+            asq, tuple(Item(i.key, i.text, i.choices, i.loinc, i.scored, True) for i in five)
+        )
     if step == "conditions":
         return section_form(checklist, "conditions", {"conditions_other": forms.CharField(
-            required=False, max_length=1000, label="Any other health conditions your doctor should know about?",
+            required=False, max_length=1000,
+            label="Any other health conditions your doctor should know about?",
             widget=forms.Textarea(attrs={"rows": 2}))})  # fmt: skip
     if step == "medicines":
         return section_form(checklist, "medicines", {"medicines_list": forms.CharField(
-            required=False, max_length=2000, label="Please list all the medicines you take now (with the dose, if you know it)",
+            required=False, max_length=2000,
+            label="Please list all the medicines you take now (with the dose, if you know it)",
             widget=forms.Textarea(attrs={"rows": 3}))})  # fmt: skip
     if step == "past_treatment":
         return section_form(checklist, "past_treatment", {"substances_other": forms.CharField(
-            required=False, max_length=1000, label="Anything else about alcohol or drug use your doctor should know?",
+            required=False, max_length=1000,
+            label="Anything else about alcohol or drug use your doctor should know?",
             widget=forms.Textarea(attrs={"rows": 2}))})  # fmt: skip
     if step == "consent":
         return ConsentForm

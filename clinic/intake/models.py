@@ -92,11 +92,15 @@ class UrgentItem(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    intake = models.ForeignKey(IntakeResponse, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    intake = models.ForeignKey(
+        IntakeResponse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     kind = models.CharField(max_length=16, choices=UrgentKind.choices)
     phone = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(db_index=True)
-    acknowledged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -20,14 +20,15 @@ from clinic.audit.actions import audit_record
 from clinic.audit.models import Action
 from clinic.content.crisis import crisis_lines
 from clinic.intake import actions, instruments, scoring
-from clinic.intake.forms import STEP_KEYS, STEPS, BreakGlassForm, CallbackForm, form_for
+from clinic.intake.forms import STEP_KEYS, STEPS, BreakGlassForm, CallbackForm, ConsentForm, form_for
 from clinic.intake.models import BreakGlass, IntakeResponse, IntakeStatus, TriageLevel, UrgentItem
 from clinic.scheduling.models import Booking, Hold
 
 HOLD_EXTENSION = dt.timedelta(minutes=15)
 HOLD_LONGEST = dt.timedelta(minutes=60)
 PROFILE_FIELDS = [
-    "legal_name", "preferred_name", "phone", "emergency_contact_name", "emergency_contact_phone", "home_address",
+    "legal_name", "preferred_name", "phone", "emergency_contact_name", "emergency_contact_phone",
+    "home_address",
 ]  # fmt: skip
 
 
@@ -52,7 +53,11 @@ def _keep_hold(request: HttpRequest) -> None:
         return
     now = timezone.now()
     with transaction.atomic():
-        held = Hold.objects.select_for_update().filter(public_id=hold_id, session_key_hash=session_hash(holder)).first()
+        held = (
+            Hold.objects.select_for_update()
+            .filter(public_id=hold_id, session_key_hash=session_hash(holder))
+            .first()
+        )
         if held is None or held.expires_at <= now:
             return
         held.expires_at = min(max(held.expires_at, now + HOLD_EXTENSION), held.created_at + HOLD_LONGEST)
@@ -82,7 +87,9 @@ def _previous_step(step: str, answers: dict[str, Any]) -> str | None:
 def start(request: HttpRequest) -> HttpResponse:
     hold_id = request.GET.get("hold", "")
     try:
-        request.session["intake_hold"] = str(uuid.UUID(hold_id)) if hold_id else request.session.get("intake_hold", "")
+        request.session["intake_hold"] = (
+            str(uuid.UUID(hold_id)) if hold_id else request.session.get("intake_hold", "")
+        )
     except ValueError:
         pass
     intake = actions.do_start(patient=person(request), request=request)
@@ -124,7 +131,9 @@ def step(request: HttpRequest, intake_id: uuid.UUID, step: str) -> HttpResponse:
     return _render_step(request, intake, step, form, status=400 if request.method == "POST" else 200)
 
 
-def _render_step(request: HttpRequest, intake: IntakeResponse, step: str, form: Any, *, status: int = 200, error: str = "") -> HttpResponse:
+def _render_step(
+    request: HttpRequest, intake: IntakeResponse, step: str, form: Any, *, status: int = 200, error: str = ""
+) -> HttpResponse:
     answers = intake.answers
     info = STEPS[STEP_KEYS.index(step)]
     visible = [s for s in STEP_KEYS if s != "asq5"]
@@ -155,7 +164,14 @@ def _consent_text() -> str:
     return render_to_string(f"intake/consent_{actions.CONSENT_VERSION}.html")
 
 
-def _save(request: HttpRequest, patient: User, intake: IntakeResponse, step: str, data: dict[str, Any], profile: PatientProfile) -> HttpResponse:
+def _save(
+    request: HttpRequest,
+    patient: User,
+    intake: IntakeResponse,
+    step: str,
+    data: dict[str, Any],
+    profile: PatientProfile,
+) -> HttpResponse:
     if step == "about":
         born = data["date_of_birth"]
         if age_on(born, timezone.now().date()) < 18:
@@ -163,7 +179,10 @@ def _save(request: HttpRequest, patient: User, intake: IntakeResponse, step: str
             return render(
                 request,
                 "scheduling/not_adult.html",
-                {"message": "Our consultations are for adults aged 18 and over.", "lines": crisis_lines(data["country"])},
+                {
+                    "message": "Our consultations are for adults aged 18 and over.",
+                    "lines": crisis_lines(data["country"]),
+                },
                 status=403,
             )
         with transaction.atomic():
@@ -172,8 +191,16 @@ def _save(request: HttpRequest, patient: User, intake: IntakeResponse, step: str
             profile.date_of_birth = born.isoformat()
             profile.country = data["country"]
             profile.save()
-            audit_record(action=Action.PROFILE_UPDATED, actor=patient, subject=patient, patient=patient, request=request)
-            actions.do_save_step(patient=patient, intake=intake, step=_next_step(step, intake.answers), values={})
+            audit_record(
+                action=Action.PROFILE_UPDATED,
+                actor=patient,
+                subject=patient,
+                patient=patient,
+                request=request,
+            )
+            actions.do_save_step(
+                patient=patient, intake=intake, step=_next_step(step, intake.answers), values={}
+            )
         return redirect("intake:step", intake_id=intake.public_id, step="phq9")
     if step == "consent":
         return _submit(request, patient, intake, data["typed_name"])
@@ -193,7 +220,8 @@ def _save(request: HttpRequest, patient: User, intake: IntakeResponse, step: str
     except actions.IntakeError as exc:
         messages.error(request, exc.message)
         return redirect("accounts:patient_home")
-    if step in ("asq", "asq5") and scoring.score_asq(intake.answers).result == scoring.AsqOutcome.ACUTE:
+    # Only question 5 can make the screen acute, so it is checked once that answer is in.
+    if step == "asq5" and scoring.score_asq(intake.answers).result == scoring.AsqOutcome.ACUTE:
         actions.do_stop_acute(patient=patient, intake=intake, request=request)
         return redirect("intake:crisis", intake_id=intake.public_id)
     return redirect("intake:step", intake_id=intake.public_id, step=following)
@@ -203,7 +231,7 @@ def _submit(request: HttpRequest, patient: User, intake: IntakeResponse, typed_n
     try:
         intake = actions.do_submit(patient=patient, intake=intake, consent_name=typed_name, request=request)
     except actions.IntakeError as exc:
-        form = form_for("consent")(legal_name=_profile(patient).legal_name)
+        form = ConsentForm(legal_name=_profile(patient).legal_name)
         return _render_step(request, intake, "consent", form, status=400, error=exc.message)
     hold_id = request.session.pop("intake_hold", "")
     if hold_id and Hold.objects.filter(public_id=hold_id, expires_at__gt=timezone.now()).exists():
@@ -220,7 +248,10 @@ def done(request: HttpRequest, intake_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "intake/done.html",
-        {"safety_first": intake.triage == TriageLevel.SAFETY_FIRST, "lines": crisis_lines(_profile(person(request)).country)},
+        {
+            "safety_first": intake.triage == TriageLevel.SAFETY_FIRST,
+            "lines": crisis_lines(_profile(person(request)).country),
+        },
     )
 
 
@@ -237,7 +268,9 @@ def crisis(request: HttpRequest, intake_id: uuid.UUID) -> HttpResponse:
     status = 200
     if request.method == "POST" and not callback:
         if form.is_valid():
-            actions.do_request_callback(patient=patient, intake=intake, phone=form.cleaned_data["phone"], request=request)
+            actions.do_request_callback(
+                patient=patient, intake=intake, phone=form.cleaned_data["phone"], request=request
+            )
             return redirect("intake:crisis", intake_id=intake.public_id)
         status = 400
     return render(
@@ -253,7 +286,9 @@ def crisis(request: HttpRequest, intake_id: uuid.UUID) -> HttpResponse:
 def mine(request: HttpRequest) -> HttpResponse:
     patient = person(request)
     intake = (
-        IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.SUBMITTED).order_by("-submitted_at").first()
+        IntakeResponse.objects.filter(patient=patient, status=IntakeStatus.SUBMITTED)
+        .order_by("-submitted_at")
+        .first()
     )
     context: dict[str, Any] = {"intake": intake}
     if intake is not None:
@@ -279,10 +314,16 @@ def summary(intake: IntakeResponse, answers: dict[str, Any], *, for_patient: boo
 
     checklist = instruments.get_checklist("history", versions.get("history", 1))
     flags = [
-        {"label": flag.label, "kind": str(flag.kind), "answer": next((c.label for c in flag.choices if c.value == answers.get(flag.key)), "")}
+        {
+            "label": flag.label,
+            "kind": str(flag.kind),
+            "answer": next((c.label for c in flag.choices if c.value == answers.get(flag.key)), ""),
+        }
         for flag in checklist.flags
     ]
-    raised = [f for f in flags if f["answer"] == "Yes" and f["kind"] in ("label_contraindication", "precaution")]
+    raised = [
+        f for f in flags if f["answer"] == "Yes" and f["kind"] in ("label_contraindication", "precaution")
+    ]
     medicines = [f for f in flags if f["answer"] == "Yes" and f["kind"] == "medication"]
     history = [f for f in flags if f["kind"] == "treatment_history"]
     return {
@@ -310,9 +351,15 @@ def appointment(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
     """An appointment as its clinician prepares for it: who, when, triage and the intake."""
     clinician = person(request)
     booking = get_object_or_404(
-        Booking.objects.select_related("patient", "appointment_type", "intake"), public_id=booking_id, clinician=clinician
+        Booking.objects.select_related("patient", "appointment_type", "intake"),
+        public_id=booking_id,
+        clinician=clinician,
     )
-    context: dict[str, Any] = {"booking": booking, "zone": clinician.time_zone, "profile": _profile(booking.patient)}
+    context: dict[str, Any] = {
+        "booking": booking,
+        "zone": clinician.time_zone,
+        "profile": _profile(booking.patient),
+    }
     intake = booking.intake
     if intake is not None:
         answers = actions.read_intake(user=clinician, intake=intake, request=request)
@@ -328,13 +375,20 @@ def patient_intake(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     reason, for an hour, audited and reviewed by staff."""
     clinician = person(request)
     patient = get_object_or_404(User, public_id=patient_id, role=Role.PATIENT)
-    intake = IntakeResponse.objects.filter(patient=patient).exclude(status=IntakeStatus.DRAFT).order_by("-submitted_at").first()
+    intake = (
+        IntakeResponse.objects.filter(patient=patient)
+        .exclude(status=IntakeStatus.DRAFT)
+        .order_by("-submitted_at")
+        .first()
+    )
     if intake is None:
         raise Http404("No questionnaire yet.")
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            actions.do_break_glass(clinician=clinician, patient=patient, reason=form.cleaned_data["reason"], request=request)
+            actions.do_break_glass(
+                clinician=clinician, patient=patient, reason=form.cleaned_data["reason"], request=request
+            )
             return redirect("intake:patient_intake", patient_id=patient.public_id)
         return render(request, "intake/break_glass.html", {"form": form, "patient": patient}, status=400)
     answers = actions.read_intake(user=clinician, intake=intake, request=request)

@@ -314,6 +314,9 @@ def do_book(
         action=Action.BOOKING_CREATED, actor=patient, subject=booking, patient=patient, request=request
     )
     _email_booking(booking, template="scheduling/email/booked", token=token)
+    if booking.safety_first:
+        # Its clinician is told now (DESIGN.md rule 1); the email itself says nothing clinical.
+        notify_booked_clinician(booking)
     return booking, token
 
 

@@ -179,7 +179,9 @@ class Slot:
 # each field through object.__setattr__) was the largest single cost of free_slots_many. The
 # same slots are filled here from C-level map() loops. Slot has no __post_init__, so the
 # objects are identical to Slot(start, end, clinician_id).
-_set_start, _set_end, _set_clinician_id = (vars(Slot)[name].__set__ for name in ("start", "end", "clinician_id"))
+_set_start, _set_end, _set_clinician_id = (
+    vars(Slot)[name].__set__ for name in ("start", "end", "clinician_id")
+)
 
 
 def _make_slots(starts: list[datetime], duration: timedelta, clinician_id: str) -> list[Slot]:

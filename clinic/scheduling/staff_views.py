@@ -186,7 +186,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
     end = start + dt.timedelta(days=1)
     bookings = (
         Booking.objects.filter(start__gte=start, start__lt=end)
-        .select_related("clinician", "patient", "appointment_type")
+        .select_related("clinician", "patient", "appointment_type", "intake")
         .order_by("clinician__display_name", "start")
     )
     by_clinician: dict[str, list[Booking]] = {}

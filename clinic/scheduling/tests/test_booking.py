@@ -11,7 +11,16 @@ from clinic.accounts.models import Licence, Role
 from clinic.audit.models import Action, AuditEvent
 from clinic.conftest import client_for, make_user
 from clinic.scheduling.models import Booking, BookingStatus, Hold, WaitlistEntry
-from clinic.scheduling.tests.conftest import NOW, adult, book_as, confirm, give_hours, hold, slot_starts, with_intake
+from clinic.scheduling.tests.conftest import (
+    NOW,
+    adult,
+    book_as,
+    confirm,
+    give_hours,
+    hold,
+    slot_starts,
+    with_intake,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +145,9 @@ def test_under_18s_cannot_book_and_are_told_kindly(
 ):
     first = slot_starts(Client().get("/book/", {"jurisdiction": "US-NY", "tz": "America/New_York"}))[0]
     seventeen = (NOW - dt.timedelta(days=365 * 17 + 100)).date().isoformat()
-    _, response = book_as(with_intake(patient), first, django_capture_on_commit_callbacks, date_of_birth=seventeen)
+    _, response = book_as(
+        with_intake(patient), first, django_capture_on_commit_callbacks, date_of_birth=seventeen
+    )
     assert response.status_code == 403
     body = response.content.decode()
     assert "18 and over" in body and "988" in body
@@ -149,7 +160,9 @@ def test_eighteenth_birthday_on_the_visit_day_is_old_enough(
     frozen, open_clinic, patient, django_capture_on_commit_callbacks
 ):
     first = slot_starts(Client().get("/book/", {"jurisdiction": "US-NY", "tz": "America/New_York"}))[0]
-    _, response = book_as(with_intake(patient), first, django_capture_on_commit_callbacks, date_of_birth="2008-12-01")
+    _, response = book_as(
+        with_intake(patient), first, django_capture_on_commit_callbacks, date_of_birth="2008-12-01"
+    )
     assert response.status_code == 302
     assert Booking.objects.count() == 1
 

@@ -169,7 +169,9 @@ def test_only_slots_starting_inside_the_requested_range_are_returned():
 
 def test_a_slot_that_has_already_started_is_not_offered():
     now = at(NY, MONDAY, 9, 5)
-    slots = free_slots(calendar(), TWENTY, now=now, start=now - timedelta(hours=1), end=now + timedelta(hours=8))
+    slots = free_slots(
+        calendar(), TWENTY, now=now, start=now - timedelta(hours=1), end=now + timedelta(hours=8)
+    )
     assert walls(slots, NY) == grid("09:20", "12:00", 20)
 
 
@@ -290,7 +292,9 @@ def test_a_repeated_hour_is_offered_once_at_its_first_occurrence():
     cal = calendar(weekly=(WeeklyWindow(6, time(0), time(5)),))
     starts = {s.start for s in slots_between(cal, TWENTY, day, day)}
     assert datetime(2026, 11, 1, 5, 20, tzinfo=UTC) in starts  # 01:20 EDT
-    assert not any(datetime(2026, 11, 1, 6, tzinfo=UTC) <= s < datetime(2026, 11, 1, 7, tzinfo=UTC) for s in starts)
+    assert not any(
+        datetime(2026, 11, 1, 6, tzinfo=UTC) <= s < datetime(2026, 11, 1, 7, tzinfo=UTC) for s in starts
+    )
 
 
 def test_a_window_ending_inside_the_skipped_hour_ends_when_the_clock_jumps():
@@ -346,7 +350,9 @@ def test_patient_in_sydney_sees_los_angeles_evenings_on_the_next_date():
 
 
 def test_a_half_hour_offset_zone_gets_its_utc_starts_right():
-    slots = slots_between(calendar(zone=KOLKATA, weekly=(WeeklyWindow(0, time(9), time(10)),)), TWENTY, MONDAY, MONDAY)
+    slots = slots_between(
+        calendar(zone=KOLKATA, weekly=(WeeklyWindow(0, time(9), time(10)),)), TWENTY, MONDAY, MONDAY
+    )
     assert [s.start for s in slots] == [
         datetime(2026, 1, 5, 3, 30, tzinfo=UTC),
         datetime(2026, 1, 5, 3, 50, tzinfo=UTC),
@@ -390,7 +396,11 @@ def test_group_by_local_day_orders_equal_starts_by_clinician():
 def test_is_bookable_agrees_with_free_slots_minute_by_minute():
     sunday, monday, tuesday = date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 10)
     cal = calendar(
-        weekly=(WeeklyWindow(6, time(0), time(5)), WeeklyWindow(0, time(9), time(12)), WeeklyWindow(1, time(9), time(12))),
+        weekly=(
+            WeeklyWindow(6, time(0), time(5)),
+            WeeklyWindow(0, time(9), time(12)),
+            WeeklyWindow(1, time(9), time(12)),
+        ),
         overrides={tuesday: ((time(13), time(14, 30)),)},
         busy=(blocked_interval(at(NY, monday, 10, 10), BUFFERED),),
         holds=(blocked_interval(at(NY, sunday, 0, 35), BUFFERED),),
@@ -520,7 +530,9 @@ def _window_end_utc(tz: ZoneInfo, day: date, end: time) -> datetime:
     return probe
 
 
-def reference_starts(cal: Calendar, rules: Rules, now: datetime, start: datetime, end: datetime) -> list[datetime]:
+def reference_starts(
+    cal: Calendar, rules: Rules, now: datetime, start: datetime, end: datetime
+) -> list[datetime]:
     """free_slots as the rules read, one candidate at a time, no shortcuts."""
     tz = ZoneInfo(cal.zone)
     step = rules.step or rules.duration + rules.buffer_before + rules.buffer_after
@@ -615,7 +627,9 @@ def test_free_slots_match_the_rules_for_random_calendars(data, change):
         busy=tuple(data.draw(intervals(start))),
         holds=tuple(data.draw(intervals(start).map(lambda found: found[:3]))),
         time_off=tuple(data.draw(intervals(start).map(lambda found: found[:2]))),
-        booked_per_day={first_day + timedelta(days=d): n for d, n in enumerate(data.draw(st.lists(st.integers(0, 2))))},
+        booked_per_day={
+            first_day + timedelta(days=d): n for d, n in enumerate(data.draw(st.lists(st.integers(0, 2))))
+        },
         licensed_dates=data.draw(
             st.sampled_from([ALWAYS, ALWAYS, ((date(2020, 1, 1), first_day + timedelta(days=2)),), ()])
         ),
@@ -628,7 +642,9 @@ def test_free_slots_match_the_rules_for_random_calendars(data, change):
         min_notice=timedelta(minutes=data.draw(st.sampled_from([0, 30, 120]))),
         horizon=timedelta(days=data.draw(st.sampled_from([1, 2, 30, 30]))),
         max_per_day=data.draw(st.sampled_from([None, 2])),
-        step=data.draw(st.sampled_from([None, timedelta(minutes=5), timedelta(minutes=20), timedelta(minutes=25)])),
+        step=data.draw(
+            st.sampled_from([None, timedelta(minutes=5), timedelta(minutes=20), timedelta(minutes=25)])
+        ),
     )
     now = start + timedelta(minutes=data.draw(st.integers(-24 * 60, 2 * 24 * 60), label="now"))
     slots = free_slots(cal, rules, now=now, start=start, end=end)
@@ -653,7 +669,10 @@ def test_every_window_around_a_clock_change_matches_the_rules(zone, change_day):
     """Windows starting every 30 minutes of the changing date, short and long, on two grids
     (one that steps over a skipped hour onto its own times, one that does not)."""
     now = midnight(zone, change_day - timedelta(days=2))
-    start, end = midnight(zone, change_day - timedelta(days=1)), midnight(zone, change_day + timedelta(days=2))
+    start, end = (
+        midnight(zone, change_day - timedelta(days=1)),
+        midnight(zone, change_day + timedelta(days=2)),
+    )
     checked = 0
     for start_minute in range(0, 24 * 60, 30):
         for length in (50, 150):
@@ -666,6 +685,9 @@ def test_every_window_around_a_clock_change_matches_the_rules(zone, change_day):
             cal = calendar(zone=zone, weekly=(window,))
             for rules in (TWENTY, Rules(duration=timedelta(minutes=25))):
                 slots = free_slots(cal, rules, now=now, start=start, end=end)
-                assert [s.start for s in slots] == reference_starts(cal, rules, now, start, end), (window, rules)
+                assert [s.start for s in slots] == reference_starts(cal, rules, now, start, end), (
+                    window,
+                    rules,
+                )
                 checked += len(slots)
     assert checked > 500  # not vacuous
