@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "clinic.content",
     "clinic.scheduling",
     "clinic.intake",
+    "clinic.visits",
     "clinic.api",
 ]
 
@@ -288,8 +289,9 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
+        # 'self' covers ws:// and wss:// to this host in current browsers.
         "connect-src": ["'self'"],
-        "media-src": ["'self'", "blob:"],
+        "media-src": ["'self'", "blob:", "mediastream:"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'self'"],
@@ -318,6 +320,24 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Video visits
+VISIT_OPENS_BEFORE = timedelta(minutes=env_int("VISIT_OPENS_MINUTES_BEFORE", 10))
+VISIT_CLOSES_AFTER = timedelta(minutes=env_int("VISIT_CLOSES_MINUTES_AFTER", 30))
+VIDEO_PROVIDER = env_str("VIDEO_PROVIDER", "builtin")
+if VIDEO_PROVIDER not in {"builtin", "jitsi"}:
+    raise ImproperlyConfigured("VIDEO_PROVIDER must be builtin or jitsi.")
+# ICE servers for the built-in room: STUN/TURN URLs separated by commas. With TURN_SECRET set,
+# every participant gets time-limited TURN credentials (coturn's REST form).
+ICE_URLS = env_list("ICE_URLS")
+TURN_URLS = env_list("TURN_URLS")
+TURN_SECRET = env_str("TURN_SECRET", "")
+TURN_TTL_SECONDS = env_int("TURN_TTL_SECONDS", 3600)
+JITSI_DOMAIN = env_str("JITSI_DOMAIN", "")
+JITSI_APP_ID = env_str("JITSI_APP_ID", "")
+JITSI_APP_SECRET = env_str("JITSI_APP_SECRET", "")
+if VIDEO_PROVIDER == "jitsi" and not (JITSI_DOMAIN and JITSI_APP_ID and JITSI_APP_SECRET):
+    raise ImproperlyConfigured("VIDEO_PROVIDER=jitsi needs JITSI_DOMAIN, JITSI_APP_ID and JITSI_APP_SECRET.")
+
 # Crisis help: the country whose numbers are shown when we know nothing else.
 DEFAULT_COUNTRY = env_str("DEFAULT_COUNTRY", "US")
 # Contact form: submissions per address per hour.
@@ -330,6 +350,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+if VIDEO_PROVIDER == "jitsi":
+    # The Jitsi room is an iframe from the clinic's own Jitsi server, driven by its script.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"].append(f"https://{JITSI_DOMAIN}")
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["frame-src"] = [f"https://{JITSI_DOMAIN}"]
 
 if DJANGO_ENV == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("clinic.audit.urls")),
     path("", include("clinic.scheduling.urls")),
     path("", include("clinic.intake.urls")),
+    path("", include("clinic.visits.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

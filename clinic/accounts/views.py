@@ -43,9 +43,14 @@ def patient_home(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:patient_home")
     now = timezone.now()
     bookings = Booking.objects.filter(patient=user).select_related("clinician").order_by("-start")
+    from clinic.visits.access import window_state
+
+    upcoming = [b for b in bookings if b.end >= now and b.is_active][::-1]
+    for booking in upcoming:
+        booking.join_open = window_state(booking, now) == "open"  # type: ignore[attr-defined]
     context = {
         "form": form,
-        "upcoming": [b for b in bookings if b.end >= now and b.is_active][::-1],
+        "upcoming": upcoming,
         "past": [b for b in bookings if not (b.end >= now and b.is_active)][:10],
     }
     return render(
@@ -75,9 +80,16 @@ def clinician_home(request: HttpRequest) -> HttpResponse:
         .select_related("patient", "intake", "patient__patient_profile")
         .order_by("start")[:50]
     )
+    from clinic.visits.access import window_state
+    from clinic.visits.models import Visit
+
+    visits = {v.booking_id: v for v in Visit.objects.filter(booking__in=upcoming)}
     for booking in upcoming:
         profile = getattr(booking.patient, "patient_profile", None)
         booking.preferred = (profile.preferred_name or profile.legal_name) if profile else ""  # type: ignore[attr-defined]
+        booking.join_open = window_state(booking, now) == "open"  # type: ignore[attr-defined]
+        visit = visits.get(booking.pk)
+        booking.waiting = bool(visit and visit.waiting_since and not visit.admitted_at)  # type: ignore[attr-defined]
     return render(
         request,
         "accounts/clinician_home.html",

@@ -39,6 +39,12 @@ class Action(models.TextChoices):
     BREAK_GLASS_REVIEWED = "access.break_glass_reviewed", "Break-glass access reviewed"
     ON_CALL_CHANGED = "user.on_call_changed", "On-call changed"
     PROFILE_UPDATED = "profile.updated", "Profile updated"
+    VISIT_ATTESTED = "visit.location_attested", "Location attested for a visit"
+    VISIT_WAITING = "visit.waiting", "Patient in the waiting room"
+    VISIT_ADMITTED = "visit.admitted", "Patient admitted"
+    VISIT_JOINED = "visit.joined", "Joined the call"
+    VISIT_LEFT = "visit.left", "Left the call"
+    VISIT_BLOCKED = "visit.blocked_unlicensed", "Visit blocked: no licence where the patient is"
 
 
 class AuditEvent(models.Model):

@@ -1,0 +1,1 @@
+from clinic.scheduling.tests.conftest import frozen, open_clinic  # noqa: F401  (shared fixtures)
