@@ -16,7 +16,7 @@ from clinic.audit.models import Action
 from clinic.visits.access import participant_booking, visit_for, window_state
 from clinic.visits.models import Attendance
 
-ALLOWED_KINDS = {"hello", "hello-ack", "description", "candidate", "bye"}
+ALLOWED_KINDS = {"hello", "hello-ack", "reset", "description", "candidate", "bye"}
 MAX_MESSAGE = 64 * 1024
 
 

@@ -159,7 +159,7 @@
       makingOffer = true;
       mine.setLocalDescription().then(function () {
         send({ kind: "description", description: mine.localDescription });
-      }).catch(function () {}).finally(function () { makingOffer = false; });
+      }).catch(function (err) { console.warn("offer", err); }).finally(function () { makingOffer = false; });
     };
     mine.onconnectionstatechange = function () {
       if (mine !== pc) { return; }
@@ -189,14 +189,22 @@
   }
 
   function onMessage(message) {
-    if (message.kind === "hello") {
-      // The other person arrived or came back: start afresh, and say we are here.
-      newPeer();
-      send({ kind: "hello-ack" });
-    } else if (message.kind === "hello-ack") {
-      if (!pc || pc.connectionState === "closed") { newPeer(); }
-    } else if (message.kind === "description" && pc) {
-      onDescription(message.description).catch(function () {});
+    if (message.kind === "hello" || message.kind === "hello-ack") {
+      // The other person is here (arrived, reloaded or reconnected). The clinician starts a
+      // fresh connection and offers; the patient drops any old one and waits for that offer.
+      if (!polite && (message.kind === "hello" || !pc)) {
+        send({ kind: "reset" });
+        newPeer();
+      } else if (polite && message.kind === "hello" && pc) {
+        pc.close();
+        pc = null;
+      }
+      if (message.kind === "hello") { send({ kind: "hello-ack" }); }
+    } else if (message.kind === "reset") {
+      if (polite && pc) { pc.close(); pc = null; }
+    } else if (message.kind === "description") {
+      if (!pc) { newPeer(); }
+      onDescription(message.description).catch(function (err) { console.warn("negotiation", err); });
     } else if (message.kind === "candidate" && pc) {
       pc.addIceCandidate(message.candidate).catch(function (err) { if (!ignoreOffer) { console.warn(err); } });
     } else if (message.kind === "bye") {
