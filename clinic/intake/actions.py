@@ -49,6 +49,17 @@ def fresh_intake(patient: User, now: dt.datetime | None = None) -> IntakeRespons
     )
 
 
+def open_acute_intake(patient: User) -> IntakeResponse | None:
+    """An acute screen of this patient that no clinician has acknowledged yet."""
+    item = (
+        UrgentItem.objects.filter(patient=patient, acknowledged_at__isnull=True, intake__isnull=False)
+        .select_related("intake")
+        .order_by("-created_at")
+        .first()
+    )
+    return item.intake if item is not None else None
+
+
 @transaction.atomic
 def do_start(*, patient: User, request: HttpRequest | None = None) -> IntakeResponse:
     """The patient's draft, created on first use, with the current instrument versions."""
@@ -116,6 +127,9 @@ def do_stop_acute(*, patient: User, intake: IntakeResponse, request: HttpRequest
     phq = _try(scoring.score_phq9, answers)
     if phq is not None:
         intake.phq9_total, intake.phq9_band, intake.phq9_item9 = phq.total, str(phq.band), phq.item9
+    gad = _try(scoring.score_gad7, answers)
+    if gad is not None:
+        intake.gad7_total, intake.gad7_band = gad.total, str(gad.band)
     intake.triage = TriageLevel.ACUTE
     intake.status = IntakeStatus.STOPPED_ACUTE
     intake.submitted_at = now

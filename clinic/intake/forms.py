@@ -114,8 +114,6 @@ def section_form(
 def _help(flag: Flag) -> str:
     if flag.examples:
         return f"For example: {flag.examples}."
-    if flag.relevant_if:
-        return "Leave this unanswered if it does not apply to you."
     return ""
 
 

@@ -92,7 +92,13 @@ def start(request: HttpRequest) -> HttpResponse:
         )
     except ValueError:
         pass
-    intake = actions.do_start(patient=person(request), request=request)
+    patient = person(request)
+    waiting = actions.open_acute_intake(patient)
+    if waiting is not None:
+        # After an acute screen, the on-call clinician speaks with the patient before booking
+        # is offered again: the crisis page, not a new questionnaire.
+        return redirect("intake:crisis", intake_id=waiting.public_id)
+    intake = actions.do_start(patient=patient, request=request)
     return redirect("intake:step", intake_id=intake.public_id, step=intake.step)
 
 
@@ -264,9 +270,9 @@ def crisis(request: HttpRequest, intake_id: uuid.UUID) -> HttpResponse:
         raise Http404("No crisis page for this questionnaire.")
     profile = _profile(patient)
     form = CallbackForm(request.POST or None, initial={"phone": profile.phone, "phone_again": ""})
-    callback = UrgentItem.objects.filter(intake=intake, kind="callback").exists()
+    callback = UrgentItem.objects.filter(intake=intake, kind="callback").first()
     status = 200
-    if request.method == "POST" and not callback:
+    if request.method == "POST" and callback is None:
         if form.is_valid():
             actions.do_request_callback(
                 patient=patient, intake=intake, phone=form.cleaned_data["phone"], request=request
@@ -394,7 +400,15 @@ def patient_intake(request: HttpRequest, patient_id: uuid.UUID) -> HttpResponse:
     answers = actions.read_intake(user=clinician, intake=intake, request=request)
     if answers is None:
         return render(request, "intake/break_glass.html", {"form": form, "patient": patient}, status=403)
-    context = {"intake": intake, "patient": patient, "profile": _profile(patient), **summary(intake, answers)}
+    urgent_items = UrgentItem.objects.filter(patient=patient).select_related("acknowledged_by")[:10]
+    context = {
+        "intake": intake,
+        "patient": patient,
+        "profile": _profile(patient),
+        "zone": clinician.time_zone,
+        "urgent_items": urgent_items,
+        **summary(intake, answers),
+    }
     return render(request, "intake/patient_intake.html", context)
 
 

@@ -170,6 +170,9 @@ class Calendar:
 
 @dataclass(frozen=True, slots=True, order=True)
 class Slot:
+    """A free start for one clinician, in UTC; ``end`` is ``start + duration`` (buffers are
+    not part of the slot, see ``blocked_interval``)."""
+
     start: datetime
     end: datetime
     clinician_id: str
@@ -209,43 +212,30 @@ def blocked_interval(start: datetime, rules: Rules) -> Interval:
 
 @dataclass(frozen=True, slots=True)
 class _Hours:
-    """One local date's working windows (sorted by start) for one slot duration.
+    """One local date's working windows (sorted by start) under one set of rules.
 
-    ``spans`` holds each window as time since local midnight: (its start, the bound a slot's
-    start must stay below for the slot to end by the window's end). Only valid on dates
-    without a DST transition, where wall-clock and elapsed time agree.
+    ``grid`` is every candidate start as time since local midnight, ascending and unique, for
+    a date without a DST transition (where wall-clock and elapsed time agree): each window's
+    start, then every ``step``, while the slot still ends by the window's end.
     """
 
     windows: tuple[tuple[time, time], ...]
-    spans: tuple[tuple[timedelta, timedelta], ...]
-    overlapping: bool
+    grid: tuple[timedelta, ...]
 
 
 def _since_midnight(wall: time) -> timedelta:
-    return timedelta(hours=wall.hour, minutes=wall.minute, seconds=wall.second, microseconds=wall.microsecond)
+    return datetime.combine(date.min, wall) - datetime.combine(date.min, _MIDNIGHT)
 
 
-def _hours(windows: Iterable[tuple[time, time]], duration: timedelta) -> _Hours:
+def _hours(windows: Iterable[tuple[time, time]], step: timedelta, duration: timedelta) -> _Hours:
     ordered = tuple(sorted(windows))
-    slack = duration - _TICK
-    return _Hours(
-        windows=ordered,
-        spans=tuple((_since_midnight(start), _since_midnight(end) - slack) for start, end in ordered),
-        overlapping=any(a[1] > b[0] for a, b in zip(ordered, ordered[1:], strict=False)),
-    )
-
-
-def _weekly_hours(calendar: Calendar, duration: timedelta) -> dict[int, _Hours]:
-    by_weekday: dict[int, list[tuple[time, time]]] = {weekday: [] for weekday in range(7)}
-    for window in calendar.weekly:
-        by_weekday[window.weekday].append((window.start, window.end))
-    return {weekday: _hours(windows, duration) for weekday, windows in by_weekday.items()}
-
-
-def _hours_on(calendar: Calendar, day: date, weekly: Mapping[int, _Hours], duration: timedelta) -> _Hours:
-    if day in calendar.overrides:
-        return _hours(calendar.overrides[day], duration)
-    return weekly[day.weekday()]
+    grid: list[timedelta] = []
+    for start, end in ordered:
+        first, last = _since_midnight(start), _since_midnight(end) - duration
+        if first <= last:
+            grid.extend(accumulate(repeat(step, (last - first) // step), add, initial=first))
+    disjoint = all(a[1] <= b[0] for a, b in zip(ordered, ordered[1:], strict=False))
+    return _Hours(windows=ordered, grid=tuple(grid) if disjoint else tuple(sorted(set(grid))))
 
 
 _Midnights = dict[tuple[str, date], datetime | None]
@@ -253,8 +243,7 @@ _Midnights = dict[tuple[str, date], datetime | None]
 
 def _utc_midnight(zone: ZoneInfo, day: date, cache: _Midnights) -> datetime | None:
     """UTC instant of the local date's midnight if the zone keeps one UTC offset all that
-    date; None if the date has a transition (or starts or ends inside one), and such dates
-    take the per-candidate path.
+    date; None if the date has a transition (or starts or ends inside one).
 
     Only the offsets at the two local midnights are read: two transitions cancelling out
     within one date would be missed, and no zone's current rules have that.
@@ -304,50 +293,6 @@ def _wall_end_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
     return after
 
 
-def _day_candidates(
-    zone: ZoneInfo,
-    day: date,
-    hours: _Hours,
-    step: timedelta,
-    duration: timedelta,
-    lo: datetime,
-    hi: datetime,
-    midnights: _Midnights,
-    out: list[datetime],
-) -> None:
-    """Append to ``out`` the UTC starts of local date ``day``'s grid candidates, ascending and
-    unique: starts in [lo, hi) whose slot ends inside its window. Busy time is not looked at.
-    Called once per clinician-day, so it avoids per-call work it can have done for it."""
-    midnight = _utc_midnight(zone, day, midnights)
-    if midnight is not None and not hours.overlapping:
-        # No transition today: wall clock and UTC advance together, so the grid is a plain
-        # arithmetic progression in UTC, laid out by accumulate() in C.
-        for since_start, since_stop in hours.spans:
-            first = midnight + since_start
-            stop = midnight + since_stop
-            if stop > hi:
-                stop = hi
-            if first < lo:
-                first += -((first - lo) // step) * step  # the first grid point at or after lo
-            if first < stop:
-                count = -((first - stop) // step)
-                out.extend(accumulate(repeat(step, count - 1), initial=first))
-        return
-    # A transition today, or overlapping windows: walk the wall clock and convert each grid
-    # time on its own. Rare, so clarity beats speed.
-    starts: set[datetime] = set()
-    for window_start, window_end in hours.windows:
-        wall = datetime.combine(day, window_start)
-        wall_end = datetime.combine(day, window_end)
-        end_utc = _wall_end_to_utc(wall_end, zone)
-        while wall < wall_end:
-            instant = _wall_to_utc(wall, zone)
-            if instant is not None and lo <= instant < hi and instant + duration <= end_utc:
-                starts.add(instant)
-            wall += step
-    out.extend(sorted(starts))
-
-
 def _local_dates(zone: ZoneInfo, lo: datetime, hi: datetime) -> Iterator[date]:
     """Every local date with an instant in [lo, hi)."""
     day = lo.astimezone(zone).date()
@@ -368,6 +313,70 @@ def _day_open(calendar: Calendar, rules: Rules, day: date) -> bool:
     return False
 
 
+def _candidates(
+    calendar: Calendar, rules: Rules, lo: datetime, hi: datetime, midnights: _Midnights
+) -> list[datetime]:
+    """UTC starts of every grid candidate in [lo, hi), ascending and unique, on open
+    clinician-local dates, whose slot ends inside its window. Busy time is not looked at.
+
+    free_slots and is_bookable both expand hours here, so they cannot disagree. The loop runs
+    once per clinician-day, so the common date (no DST change) is kept to a few operations.
+    """
+    zone = _zone(calendar.zone)
+    step, duration = _grid_step(rules), rules.duration
+    weekly: dict[int, _Hours] = {}  # filled as weekdays come up: is_bookable needs only one
+    out: list[datetime] = []
+    for day in _local_dates(zone, lo, hi):
+        if not _day_open(calendar, rules, day):
+            continue
+        if day in calendar.overrides:
+            hours = _hours(calendar.overrides[day], step, duration)
+        else:
+            weekday = day.weekday()
+            if weekday not in weekly:
+                windows = [(w.start, w.end) for w in calendar.weekly if w.weekday == weekday]
+                weekly[weekday] = _hours(windows, step, duration)
+            hours = weekly[weekday]
+        midnight = _utc_midnight(zone, day, midnights)
+        if midnight is None:
+            out.extend(_transition_day_candidates(zone, day, hours, step, duration, lo, hi))
+            continue
+        # No transition: wall clock and UTC advance together, so the date's grid is its
+        # weekday's grid shifted to the date's UTC midnight, laid out in C.
+        grid = hours.grid
+        if grid and lo <= midnight + grid[0] and midnight + grid[-1] < hi:
+            out.extend(map(add, repeat(midnight), grid))
+        elif grid:  # the first or last date of the range
+            out.extend(start for start in map(add, repeat(midnight), grid) if lo <= start < hi)
+    # Dates ascend, each date's starts ascend, and the fold=0 wall-to-UTC mapping is
+    # increasing, so ``out`` is sorted.
+    return out
+
+
+def _transition_day_candidates(
+    zone: ZoneInfo,
+    day: date,
+    hours: _Hours,
+    step: timedelta,
+    duration: timedelta,
+    lo: datetime,
+    hi: datetime,
+) -> list[datetime]:
+    """A date with a DST transition: walk the wall clock, convert each grid time on its own
+    and skip the ones that do not exist. Rare, so clarity beats speed."""
+    starts: set[datetime] = set()
+    for window_start, window_end in hours.windows:
+        wall = datetime.combine(day, window_start)
+        wall_end = datetime.combine(day, window_end)
+        end_utc = _wall_end_to_utc(wall_end, zone)
+        while wall < wall_end:
+            instant = _wall_to_utc(wall, zone)
+            if instant is not None and lo <= instant < hi and instant + duration <= end_utc:
+                starts.add(instant)
+            wall += step
+    return sorted(starts)
+
+
 # --- Free slots -----------------------------------------------------------------------------
 
 
@@ -383,19 +392,10 @@ def _free_slots(
 ) -> list[Slot]:
     if lo >= hi or not calendar.licensed_dates:
         return []
-    zone = _zone(calendar.zone)
-    step, duration = _grid_step(rules), rules.duration
-    weekly = _weekly_hours(calendar, duration)
-    candidates: list[datetime] = []
-    for day in _local_dates(zone, lo, hi):
-        if _day_open(calendar, rules, day):
-            hours = _hours_on(calendar, day, weekly, duration)
-            if hours.windows:
-                _day_candidates(zone, day, hours, step, duration, lo, hi, midnights, candidates)
-    # Days ascend, each day's starts ascend, and the fold=0 wall-to-UTC mapping is increasing,
-    # so ``candidates`` is sorted. A blocking interval [s, e) rules out exactly the candidates
-    # c with s - after < c < e + before: one contiguous index range, found with two bisects.
-    # O((blocks + candidates) log candidates), with no Python work per candidate.
+    candidates = _candidates(calendar, rules, lo, hi, midnights)
+    # A blocking interval [s, e) rules out exactly the candidates c with
+    # s - after < c < e + before: one contiguous index range of the sorted candidates, found
+    # with two bisects. O((blocks + candidates) log candidates), no Python work per candidate.
     before, after = rules.buffer_before, rules.duration + rules.buffer_after
     keep = bytearray(b"\x01") * len(candidates)
     for interval in chain(calendar.busy, calendar.holds, calendar.time_off):
@@ -441,20 +441,9 @@ def is_bookable(calendar: Calendar, rules: Rules, *, now: datetime, slot_start: 
     slot_start = _as_utc(slot_start, "slot_start")
     if not now + rules.min_notice <= slot_start < now + rules.horizon:
         return False
-    zone = _zone(calendar.zone)
-    day = slot_start.astimezone(zone).date()
-    if not _day_open(calendar, rules, day):
-        return False
-    if day in calendar.overrides:
-        hours = _hours(calendar.overrides[day], rules.duration)
-    else:
-        weekday = [(w.start, w.end) for w in calendar.weekly if w.weekday == day.weekday()]
-        hours = _hours(weekday, rules.duration)
-    starts: list[datetime] = []
-    _day_candidates(
-        zone, day, hours, _grid_step(rules), rules.duration, slot_start, slot_start + _TICK, {}, starts
-    )
-    if starts != [slot_start]:
+    # The same expansion as free_slots, over a one-microsecond range: only the slot's own
+    # clinician-local date is looked at.
+    if _candidates(calendar, rules, slot_start, slot_start + _TICK, {}) != [slot_start]:
         return False
     blocked = blocked_interval(slot_start, rules)
     return not any(

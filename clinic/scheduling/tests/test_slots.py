@@ -167,6 +167,13 @@ def test_only_slots_starting_inside_the_requested_range_are_returned():
     assert walls(slots, NY) == ["09:20", "09:40"]
 
 
+def test_a_slot_starting_exactly_at_the_range_end_is_not_offered():
+    slots = free_slots(
+        calendar(), TWENTY, now=at(NY, MONDAY, 0), start=at(NY, MONDAY, 0), end=at(NY, MONDAY, 11, 40)
+    )
+    assert walls(slots, NY) == grid("09:00", "11:40", 20)
+
+
 def test_a_slot_that_has_already_started_is_not_offered():
     now = at(NY, MONDAY, 9, 5)
     slots = free_slots(
