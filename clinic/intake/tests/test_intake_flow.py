@@ -453,3 +453,27 @@ def test_intake_steps_never_500(frozen, patient, step, data):
         client.get(reverse("intake:start"))
         intake = IntakeResponse.objects.get(patient=patient, status=IntakeStatus.DRAFT)
     assert client.post(f"/intake/{intake.public_id}/{step}/", data).status_code < 500
+
+
+def test_after_an_acute_screen_the_crisis_page_comes_back_until_a_clinician_has_called(
+    frozen, open_clinic, patient, django_capture_on_commit_callbacks
+):
+    client = client_for(patient)
+    _, intake = fill(client, asq={**ASQ_NO, "asq1": "yes"}, asq5="yes")
+    assert client.get(reverse("intake:start"))["Location"] == reverse(
+        "intake:crisis", args=[intake.public_id]
+    )
+    client.post(
+        reverse("intake:crisis", args=[intake.public_id]),
+        {"phone": "212 555 0177", "phone_again": "2125550177"},
+    )
+    chart = (
+        client_for(open_clinic)
+        .get(reverse("intake:patient_intake", args=[patient.public_id]))
+        .content.decode()
+    )
+    assert "212 555 0177" in chart  # the number the patient asked to be called on
+    for item in UrgentItem.objects.all():
+        client_for(open_clinic).post(reverse("intake:acknowledge", args=[item.public_id]))
+    assert "/intake/" in client.get(reverse("intake:start"))["Location"]
+    assert IntakeResponse.objects.filter(status=IntakeStatus.DRAFT).count() == 1
