@@ -48,10 +48,20 @@ def patient_home(request: HttpRequest) -> HttpResponse:
     upcoming = [b for b in bookings if b.end >= now and b.is_active][::-1]
     for booking in upcoming:
         booking.join_open = window_state(booking, now) == "open"  # type: ignore[attr-defined]
+    from clinic.visits.models import ConsultNote
+
+    past = [b for b in bookings if not (b.end >= now and b.is_active)][:10]
+    with_message = set(
+        ConsultNote.objects.filter(booking__in=past, signed_at__isnull=False).values_list(
+            "booking_id", flat=True
+        )
+    )
+    for booking in past:
+        booking.has_message = booking.pk in with_message  # type: ignore[attr-defined]
     context = {
         "form": form,
         "upcoming": upcoming,
-        "past": [b for b in bookings if not (b.end >= now and b.is_active)][:10],
+        "past": past,
     }
     return render(
         request, "accounts/patient_home.html", context, status=400 if request.method == "POST" else 200

@@ -45,6 +45,15 @@ class Action(models.TextChoices):
     VISIT_JOINED = "visit.joined", "Joined the call"
     VISIT_LEFT = "visit.left", "Left the call"
     VISIT_BLOCKED = "visit.blocked_unlicensed", "Visit blocked: no licence where the patient is"
+    BOOKING_STARTED = "booking.started", "Booking started (time held)"
+    NOTE_SAVED = "note.saved", "Note draft saved"
+    NOTE_SIGNED = "note.signed", "Note signed"
+    NOTE_ADDENDUM = "note.addendum", "Addendum added"
+    NOTE_VIEWED = "note.viewed", "Note opened"
+    CHART_VIEWED = "chart.viewed", "Chart opened"
+    MESSAGE_READ = "message.read", "Doctor's message read"
+    DATA_EXPORTED = "data.exported", "Data downloaded"
+    REMINDER_QUEUED = "reminder.queued", "Reminder queued"
 
 
 class AuditEvent(models.Model):

@@ -265,22 +265,27 @@ def _alert(people: list[User], *, template: str) -> None:
 # Who may read an intake ------------------------------------------------------------------------
 
 
-def read_reason(user: User, intake: IntakeResponse, now: dt.datetime | None = None) -> str | None:
-    """Why ``user`` may read ``intake``, or None. Staff never read answers."""
+def access_reason(user: User, patient_id: int, now: dt.datetime | None = None) -> str | None:
+    """Why ``user`` may read this patient's clinical record, or None. Staff never read it."""
     from clinic.scheduling.models import Booking
 
     now = now or timezone.now()
     if user.role == Role.PATIENT:
-        return "own record" if intake.patient_id == user.pk else None
+        return "own record" if patient_id == user.pk else None
     if user.role != Role.CLINICIAN:
         return None
-    if Booking.objects.filter(patient_id=intake.patient_id, clinician=user).exists():
+    if Booking.objects.filter(patient_id=patient_id, clinician=user).exists():
         return "booked clinician"
-    if user in on_call_clinicians() and UrgentItem.objects.filter(patient_id=intake.patient_id).exists():
+    if user in on_call_clinicians() and UrgentItem.objects.filter(patient_id=patient_id).exists():
         return "on call for an urgent item"
-    if BreakGlass.objects.filter(clinician=user, patient_id=intake.patient_id, expires_at__gt=now).exists():
+    if BreakGlass.objects.filter(clinician=user, patient_id=patient_id, expires_at__gt=now).exists():
         return "break-glass"
     return None
+
+
+def read_reason(user: User, intake: IntakeResponse, now: dt.datetime | None = None) -> str | None:
+    """Why ``user`` may read ``intake``, or None."""
+    return access_reason(user, intake.patient_id, now)
 
 
 def read_intake(

@@ -208,7 +208,7 @@ def do_hold(
         raise SlotTaken()
     clinician = _least_loaded(found, start)
     blocked_start, blocked_end = appointment_type.blocked(start)
-    return Hold.objects.create(
+    held = Hold.objects.create(
         clinician=clinician,
         appointment_type=appointment_type,
         start=start,
@@ -221,6 +221,10 @@ def do_hold(
         expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
         created_at=now,
     )
+    if reschedule_of is None:
+        # Counted by the staff funnel report ("booking started"); no person is named.
+        audit_record(action=Action.BOOKING_STARTED, subject=held, reason=jurisdiction)
+    return held
 
 
 def check_adult(patient: User, visit_start: dt.datetime, zone: str) -> None:
@@ -318,6 +322,62 @@ def do_book(
         # Its clinician is told now (DESIGN.md rule 1); the email itself says nothing clinical.
         notify_booked_clinician(booking)
     return booking, token
+
+
+@transaction.atomic
+def do_book_follow_up(
+    *,
+    clinician: User,
+    patient: User,
+    start: dt.datetime,
+    jurisdiction: str,
+    patient_time_zone: str,
+    request: HttpRequest | None = None,
+) -> Booking:
+    """A clinician books a follow-up for their patient in one of their own free slots. The same
+    lock, re-check and (PostgreSQL) exclusion constraint as any booking."""
+    appointment_type = AppointmentType.objects.get(kind=AppointmentKind.FOLLOW_UP)
+    start = start.astimezone(dt.UTC)
+    _lock_clinicians([clinician])
+    if not _candidates(
+        jurisdiction=jurisdiction,
+        appointment_type=appointment_type,
+        start=start,
+        clinician_id=str(clinician.public_id),
+    ):
+        raise SlotTaken()
+    blocked_start, blocked_end = appointment_type.blocked(start)
+    token = new_token()
+    try:
+        with transaction.atomic():
+            booking = Booking.objects.create(
+                patient=patient,
+                clinician=clinician,
+                appointment_type=appointment_type,
+                start=start,
+                end=start + appointment_type.duration,
+                blocked_start=blocked_start,
+                blocked_end=blocked_end,
+                jurisdiction=jurisdiction,
+                patient_time_zone=patient_time_zone,
+                created_at=timezone.now(),
+                idempotency_key=new_token(),
+                manage_token_hash=hash_token(token),
+                ics_uid=f"{uuid.uuid4()}@{_ics_domain()}",
+                intake=fresh_intake(patient),
+            )
+    except IntegrityError:
+        raise SlotTaken() from None
+    audit_record(
+        action=Action.BOOKING_CREATED,
+        actor=clinician,
+        subject=booking,
+        patient=patient,
+        request=request,
+        reason="follow-up",
+    )
+    _email_booking(booking, template="scheduling/email/booked", token=token)
+    return booking
 
 
 def in_cutoff(booking: Booking, now: dt.datetime | None = None) -> bool:

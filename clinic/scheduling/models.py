@@ -177,6 +177,8 @@ class Booking(models.Model):
     cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     cancel_reason = models.CharField(max_length=300, blank=True)
     no_show_marked_at = models.DateTimeField(null=True, blank=True)
+    # Who did not come: the patient, or (rarely) the clinician.
+    no_show_by = models.CharField(max_length=16, blank=True)
     intake = models.ForeignKey(
         "intake.IntakeResponse", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
     )
@@ -204,6 +206,30 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class ReminderKind(models.TextChoices):
+    DAY_BEFORE = "24h", "24 hours before"
+    HOUR_BEFORE = "1h", "1 hour before"
+
+
+class ReminderSent(models.Model):
+    """One reminder, claimed once. The unique constraint is what makes the sweep idempotent:
+    two workers, or a sweep re-run after a crash, cannot both claim the same reminder. The
+    booking's start is part of the key, so a rescheduled booking gets fresh reminders."""
+
+    booking = models.ForeignKey("Booking", on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=8, choices=ReminderKind.choices)
+    start = models.DateTimeField()
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "kind", "start"], name="reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.kind} for {self.booking_id}"
 
 
 class WaitlistEntry(models.Model):

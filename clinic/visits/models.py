@@ -42,6 +42,11 @@ def window(booking: "models.Model") -> tuple[dt.datetime, dt.datetime]:
     return opens, closes
 
 
+class NoShowBy(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINICIAN = "clinician", "Clinician"
+
+
 class Attendance(models.Model):
     """One participant's connection to the call: when they joined and when they left."""
 
@@ -56,3 +61,85 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} {self.joined_at:%H:%M}"
+
+
+class IdentityMethod(models.TextChoices):
+    PHOTO_ID = "photo_id", "Photo ID shown on camera"
+    DOB_ADDRESS = "dob_address", "Date of birth and address confirmed"
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+    IMMINENT = "imminent", "Imminent"
+
+
+class Decision(models.TextChoices):
+    SUITABLE = "suitable", "Suitable for an in-person treatment assessment"
+    NOT_SUITABLE = "not_suitable", "Not suitable"
+    MORE_INFO = "more_info", "More information needed"
+
+
+class ConsultNote(models.Model):
+    """The clinician's note of a consultation. A draft autosaves; signing makes it permanent,
+    and the database itself refuses to change or delete a signed note (migration 0003):
+    corrections are addenda.
+
+    ``decision`` is stored plainly for the clinic's funnel report (a count of decisions says
+    nothing about a person); everything written about the patient is encrypted.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    booking = models.OneToOneField("scheduling.Booking", on_delete=models.PROTECT, related_name="note")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Visit start checklist (telehealth rules in most US states).
+    identity_method = models.CharField(max_length=16, choices=IdentityMethod.choices, blank=True)
+    location_confirmed = models.BooleanField(default=False)
+    others_present = EncryptedTextField(blank=True)
+    # The note.
+    reason = EncryptedTextField(blank=True)
+    history_reviewed = EncryptedTextField(blank=True)
+    risk_level = EncryptedTextField(blank=True)
+    safety_plan = EncryptedTextField(blank=True)
+    contraindications_reviewed = EncryptedTextField(blank=True)
+    plan = EncryptedTextField(blank=True)
+    follow_up = EncryptedTextField(blank=True)
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True)
+    decision_reason = EncryptedTextField(blank=True)
+    patient_message = EncryptedTextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(signed_at__isnull=True) | ~models.Q(decision=""),
+                name="signed_note_has_decision",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Note {self.public_id}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class NoteAddendum(models.Model):
+    """A correction or addition to a signed note. Append-only, like the audit log."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    note = models.ForeignKey(ConsultNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    text = EncryptedTextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.public_id}"
