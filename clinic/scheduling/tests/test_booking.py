@@ -136,6 +136,7 @@ def test_booking_a_slot_emails_an_invite_without_clinical_words(
     text = (message.subject + message.body + str(event["SUMMARY"]) + str(event["DESCRIPTION"])).lower()
     assert not any(word in text for word in CLINICAL_WORDS)
     assert "/manage/" in message.body
+    assert "9:00 AM" in message.body and "America/New_York" in message.body  # the patient's own zone
     page = client.get(response["Location"]).content.decode()
     assert "You're booked" in page and "America/New_York" in page
 
