@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.visits import views, workspace
+from clinic.visits import reports, views, workspace
 
 app_name = "visits"
 
@@ -23,4 +23,5 @@ urlpatterns = [
     path("me/appointments/<uuid:booking_id>/", workspace.my_appointment, name="my_appointment"),
     path("me/appointments/<uuid:booking_id>/cancel/", workspace.my_cancel, name="my_cancel"),
     path("me/my-data/", workspace.my_data, name="my_data"),
+    path("staff/funnel/", reports.funnel_report, name="funnel"),
 ]
