@@ -109,7 +109,7 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 
 
 @contextlib.contextmanager
-def _database(database_url: str | None, var_dir: Path) -> Iterator[str]:
+def database(database_url: str | None, var_dir: Path) -> Iterator[str]:
     if not database_url or database_url.startswith("sqlite"):
         yield f"sqlite:///{var_dir / 'bench.sqlite3'}"
         return
@@ -139,7 +139,7 @@ def live_server(
     var_dir = Path(tempfile.mkdtemp(prefix="mendwell-live-"))
     port = free_port()
     try:
-        with _database(database_url, var_dir) as url:
+        with database(database_url, var_dir) as url:
             env = {
                 k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "TASKS_BACKEND"}
             }

@@ -132,7 +132,6 @@ def step(request: HttpRequest, intake_id: uuid.UUID, step: str) -> HttpResponse:
         initial = {k: v for k, v in answers.items()}
     form = form_class(request.POST or None, initial=initial, **kwargs)
     if request.method == "POST" and form.is_valid():
-        _keep_hold(request)
         return _save(request, patient, intake, step, form.cleaned_data, profile)
     return _render_step(request, intake, step, form, status=400 if request.method == "POST" else 200)
 
@@ -182,6 +181,13 @@ def _save(
         born = data["date_of_birth"]
         if age_on(born, timezone.now().date()) < 18:
             # Adults only: the same rule as booking (scheduling.actions.check_adult), asked early.
+            # The held time goes back to others at once.
+            from clinic.scheduling.actions import session_hash
+
+            hold_id = request.session.pop("intake_hold", "")
+            holder = request.session.get("hold_holder", "")
+            if hold_id and holder:
+                Hold.objects.filter(public_id=hold_id, session_key_hash=session_hash(holder)).delete()
             return render(
                 request,
                 "scheduling/not_adult.html",
@@ -191,6 +197,7 @@ def _save(
                 },
                 status=403,
             )
+        _keep_hold(request)
         with transaction.atomic():
             for field in PROFILE_FIELDS:
                 setattr(profile, field, data[field])
@@ -208,6 +215,7 @@ def _save(
                 patient=patient, intake=intake, step=_next_step(step, intake.answers), values={}
             )
         return redirect("intake:step", intake_id=intake.public_id, step="phq9")
+    _keep_hold(request)
     if step == "consent":
         return _submit(request, patient, intake, data["typed_name"])
     values = {k: v for k, v in data.items() if v not in (None, "")}

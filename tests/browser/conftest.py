@@ -328,7 +328,28 @@ def totp_code(server: Server, email_address: str) -> str:
     output = _manage(server.env, "totp", email_address, timeout=60).strip()
     match = re.fullmatch(r"\d{6}", output)
     assert match, f"manage.py totp printed {output!r}, not six digits"
+    _totp_given[email_address] = output
     return output
+
+
+_totp_given: dict[str, str] = {}
+
+
+def unused_totp_code(server: Server, email_address: str) -> str:
+    """Like totp_code, but never the code totp_code last gave for this account in this session:
+    allauth refuses a code used once already, so a second sign-in within one 30-second step
+    waits for the next code."""
+    before = _totp_given.get(email_address)
+    code = totp_code(server, email_address)
+    while code == before:
+        time.sleep(30 - time.time() % 30 + 0.3)
+        code = totp_code(server, email_address)
+    return code
+
+
+def manage(server: Server, *args: str, timeout: float = 120) -> str:
+    """Run `manage.py ARGS` with the test server's environment (database, keys); its stdout."""
+    return _manage(server.env, *args, timeout=timeout)
 
 
 def phone_screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]

@@ -1,6 +1,10 @@
-"""The booking journey in a real browser: where you will be → a time → an account → confirm,
-then the emailed manage link (reschedule, cancel) and the calendar invitations; plus the age
-rule, a double-clicked confirm, the pages at phone size and a keyboard-only start."""
+"""The booking journey in a real browser: where you will be → a time → an account → the health
+questionnaire → confirm, then the emailed manage link (reschedule, cancel) and the calendar
+invitations; plus the age rule, a double-clicked confirm, the pages at phone size and a
+keyboard-only start.
+
+The questionnaire's steps come from test_intake_journey, which imports this module's helpers in
+turn: so that either module can be imported first, its helpers are imported where they are used."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from axe_playwright_python.sync_playwright import Axe
@@ -27,6 +32,9 @@ from tests.browser.conftest import (
     read_emails,
 )
 
+if TYPE_CHECKING:
+    from tests.browser.test_intake_journey import Patient
+
 DEMO_PASSWORD = "mendwell-demo-2026"
 SAM = "sam.patel@demo.mendwell.example"
 ALEX = "alex.rivera@demo.mendwell.example"
@@ -37,6 +45,9 @@ MIN_NOTICE = dt.timedelta(minutes=120)  # the consultation type's min_notice_min
 BOOKED_SUBJECT = "Your video appointment is booked"
 MOVED_SUBJECT = "Your video appointment has a new time"
 CANCELLED_SUBJECT = "Your video appointment is cancelled"
+# Where a patient without a questionnaire from the last 14 days goes after signing up or in.
+INTAKE_ABOUT = re.compile(r"/intake/[0-9a-f-]{36}/about/$")
+CONFIRM_URL = re.compile(r"/book/confirm/[0-9a-f-]{36}/$")
 
 
 # Pages and contexts -------------------------------------------------------------------------
@@ -208,6 +219,68 @@ def back_to_confirm(page: Page, confirm_url: str, problems: list[str], how: str)
     expect(heading(page)).to_have_text("Confirm your consultation")
 
 
+# The questionnaire ------------------------------------------------------------------------------
+
+
+def new_patient(label: str) -> Patient:
+    from tests.browser.test_intake_journey import Patient
+
+    return Patient.new(label)
+
+
+def demo_patient(email_address: str, name: str) -> Patient:
+    """A seeded patient (no questionnaire yet) as the questionnaire's helpers want one."""
+    from tests.browser.test_intake_journey import Patient
+
+    return Patient(
+        email=email_address,
+        legal_name=name,
+        preferred_name=name.split()[0],
+        phone=f"+1 212 555 {uuid.uuid4().int % 10_000:04d}",
+    )
+
+
+def through_intake(page: Page, patient: Patient, confirm_url: str, problems: list[str], how: str) -> None:
+    """After signing up or in, a patient without a recent questionnaire is sent to its first
+    step; they answer all eight (routine answers, no safety flags) and the app brings them back
+    to the confirm page of the time they hold."""
+    from tests.browser.test_intake_journey import (
+        answer_asq,
+        answer_gad7,
+        answer_history,
+        answer_phq9,
+        fill_about,
+        sign_consent,
+    )
+
+    expect(page, f"after {how} the patient is not sent to the questionnaire").to_have_url(INTAKE_ABOUT)
+    fill_about(page, patient)
+    answer_phq9(page)
+    answer_gad7(page)
+    answer_asq(page)
+    answer_history(page)
+    sign_consent(page, patient)
+    expect(page, "the consent step did not accept the answers").not_to_have_url(re.compile(r"/consent/$"))
+    back_to_confirm(page, confirm_url, problems, f"{how} and sending the questionnaire")
+
+
+def fill_about_born(page: Page, patient: Patient, born: dt.date) -> None:
+    """The questionnaire's "About you" step (as test_intake_journey.fill_about) with ``born`` as
+    the date of birth."""
+    from tests.browser.test_intake_journey import at_step, save
+
+    at_step(page, "about")
+    page.get_by_label("Your full legal name", exact=True).fill(patient.legal_name)
+    page.get_by_label("What should we call you?", exact=True).fill(patient.preferred_name)
+    page.get_by_label("Date of birth", exact=True).fill(born.isoformat())
+    page.get_by_label("Your phone number", exact=True).fill(patient.phone)
+    page.get_by_label("Emergency contact: name", exact=True).fill(patient.contact_name)
+    page.get_by_label("Emergency contact: phone", exact=True).fill(patient.contact_phone)
+    page.get_by_label("Where you live (address)", exact=True).fill(patient.address)
+    page.get_by_label("Country", exact=True).select_option(label="United States")
+    save(page)
+
+
 def fill_birth_date(page: Page, born: dt.date) -> None:
     field = page.get_by_label("Your date of birth")
     if field.count():
@@ -244,7 +317,8 @@ def local_label(start: dt.datetime, zone: str) -> tuple[str, str]:
 
 def test_new_patient_books_reschedules_and_cancels(browser: Browser, server: Server) -> None:
     problems: list[str] = []
-    patient = fresh_email("casey")
+    casey = new_patient("casey")
+    patient = casey.email
     with new_page(browser, server, timezone_id=CHICAGO) as page:
         page.goto("/")
         page.get_by_role("link", name="Book a free consultation").first.click()
@@ -265,7 +339,7 @@ def test_new_patient_books_reschedules_and_cancels(browser: Browser, server: Ser
         expect(page.locator(".held__when")).to_contain_text(CHICAGO)
 
         sign_up_from_hold(page, server, patient)
-        back_to_confirm(page, confirm_url, problems, "signing up and verifying the email")
+        through_intake(page, casey, confirm_url, problems, "signing up and verifying the email")
         fill_birth_date(page, adult_birth_date())
         page.get_by_role("button", name="Confirm booking").click()
         expect(heading(page)).to_have_text("You're booked")
@@ -352,20 +426,22 @@ def test_new_patient_books_reschedules_and_cancels(browser: Browser, server: Ser
 
 
 def test_under_18_cannot_book(page: Page, server: Server) -> None:
-    problems: list[str] = []
-    patient = fresh_email("jamie")
+    jamie = new_patient("jamie")
+    patient = jamie.email
     page.goto("/book/")
     choose_place(page, "New York")
     hold_slot(page)
-    confirm_url = page.url
+    expect(page).to_have_url(CONFIRM_URL)
     sign_up_from_hold(page, server, patient)
-    back_to_confirm(page, confirm_url, problems, "signing up and verifying the email")
+    # The questionnaire asks the date of birth on its first step, and stops there.
+    expect(page, "after signing up the patient is not sent to the questionnaire").to_have_url(INTAKE_ABOUT)
     # 17 years and a month old: still 17 on any day a consultation can be booked.
     born = years_before(dt.date.today(), 17) - dt.timedelta(days=30)  # noqa: DTZ011
-    fill_birth_date(page, born)
-    with page.expect_response(lambda r: r.request.method == "POST" and "/book/confirm/" in r.url) as answer:
-        page.get_by_role("button", name="Confirm booking").click()
-    assert answer.value.status == 403, f"an under-18 confirm answered {answer.value.status}"
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and bool(INTAKE_ABOUT.search(r.url))
+    ) as answer:
+        fill_about_born(page, jamie, born)
+    assert answer.value.status == 403, f"an under-18 'About you' answered {answer.value.status}"
     expect(heading(page)).to_contain_text("our consultations are for adults")
     expect(page.get_by_role("main").locator(".lead")).to_contain_text("aged 18 and over")
     numbers = page.get_by_role("main").locator(".crisis-line__number")
@@ -376,7 +452,6 @@ def test_under_18_cannot_book(page: Page, server: Server) -> None:
     assert upcoming_on_account_page(page) == 0, "an under-18 patient has an upcoming consultation"
     expect(page.get_by_text("You have no consultations booked.")).to_be_visible()
     assert not mails(server, patient, BOOKED_SUBJECT), "an under-18 patient was sent a booking"
-    assert not problems, "app problems:\n" + "\n".join(problems)
 
 
 # 3. Double submits --------------------------------------------------------------------------
@@ -404,15 +479,16 @@ def confirm_twice(
 
 
 def new_patient_at_confirm(page: Page, server: Server, problems: list[str], label: str) -> str:
-    """A fresh patient picks the first time and signs up; the page ends on "Confirm"."""
-    patient = fresh_email(label)
+    """A fresh patient picks the first time, signs up and answers the questionnaire; the page
+    ends on "Confirm"."""
+    patient = new_patient(label)
     page.goto("/book/")
     choose_place(page, "New York")
     hold_slot(page)
     confirm_url = page.url
-    sign_up_from_hold(page, server, patient)
-    back_to_confirm(page, confirm_url, problems, "signing up and verifying the email")
-    return patient
+    sign_up_from_hold(page, server, patient.email)
+    through_intake(page, patient, confirm_url, problems, "signing up and verifying the email")
+    return patient.email
 
 
 CONFIRM_FORM = "[...document.querySelectorAll('main form')].find(f => f.querySelector('[data-once]'))"
@@ -432,7 +508,10 @@ def test_double_click_confirm_creates_one_booking(page: Page, browser: Browser, 
     if upcoming_on_account_page(page) == 0:
         page.goto("/book/")
         choose_place(page, "New York")
-        hold_slot(page)
+        # Signed in already, the held time's confirm page sends Sam straight to the questionnaire.
+        with page.expect_request(CONFIRM_URL) as held:
+            hold_slot(page)
+        through_intake(page, demo_patient(SAM, "Sam Patel"), held.value.url, problems, "choosing a time")
         expect(heading(page)).to_have_text("Confirm your consultation")
         confirm_twice(page, server, SAM, double_click)
     else:
@@ -518,7 +597,7 @@ def test_booking_pages_work_on_a_phone(browser: Browser, server: Server) -> None
         widths["almost there"] = scroll_width(page)
         phone_screenshot(page, "book-almost-there")
         sign_in_from_hold(page, ALEX)
-        back_to_confirm(page, confirm_url, problems, "signing in")
+        through_intake(page, demo_patient(ALEX, "Alex Rivera"), confirm_url, problems, "signing in")
         widths["confirm"] = scroll_width(page)
         phone_screenshot(page, "book-confirm")
 

@@ -97,7 +97,14 @@ def at_step(page: Page, step: str) -> None:
     number, title = TITLES[step]
     expect(heading(page)).to_have_text(title)
     expect(progress(page)).to_contain_text(f"Step {number} of {STEP_TOTAL}")
-    expect(progress(page).get_by_role("progressbar")).to_have_attribute("aria-valuenow", str(number))
+    bar = progress(page).get_by_role("progressbar")
+    expect(bar).to_have_attribute("aria-valuenow", str(number))
+    # The bar fills in proportion (the app rounds to tens of per cent).
+    track, fill = bar.bounding_box(), bar.locator(".bar__fill").bounding_box()
+    assert track and fill, "the progress bar is not drawn"
+    assert abs(fill["width"] / track["width"] - number / STEP_TOTAL) <= 0.08, (
+        f"step {number} of {STEP_TOTAL}: the bar is {fill['width'] / track['width']:.0%} full"
+    )
 
 
 def question(page: Page, key: str):  # type: ignore[no-untyped-def]
@@ -106,7 +113,11 @@ def question(page: Page, key: str):  # type: ignore[no-untyped-def]
 
 def option(page: Page, key: str, answer: str):  # type: ignore[no-untyped-def]
     """The <label class="option"> reading exactly ``answer`` in question ``key``."""
-    return question(page, key).locator("label.option").filter(has_text=re.compile(rf"^\s*{re.escape(answer)}\s*$"))
+    return (
+        question(page, key)
+        .locator("label.option")
+        .filter(has_text=re.compile(rf"^\s*{re.escape(answer)}\s*$"))
+    )
 
 
 def choose(page: Page, key: str, answer: str) -> None:
@@ -317,7 +328,9 @@ def urgent_mails(server: Server, to: str) -> list[EmailMessage]:
     return mails(server, to, URGENT_SUBJECT)
 
 
-def wait_for_count(server: Server, to: str, subject: str, count: int, timeout: float = 15.0) -> list[EmailMessage]:
+def wait_for_count(
+    server: Server, to: str, subject: str, count: int, timeout: float = 15.0
+) -> list[EmailMessage]:
     deadline = time.monotonic() + timeout
     while True:
         found = mails(server, to, subject)
@@ -340,7 +353,6 @@ def test_routine_patient_books_with_intake(browser: Browser, server: Server) -> 
         # About you, then Back from the PHQ-9: what was typed is still there.
         fill_about(page, patient)
         at_step(page, "phq9")
-        expect(progress(page).locator(".bar__fill")).to_have_class(re.compile(r"bar__fill--\d+"))
         back(page)
         expect_about_kept(page, patient)
         save(page)
@@ -376,7 +388,7 @@ def test_routine_patient_books_with_intake(browser: Browser, server: Server) -> 
         expect(heading(page)).to_have_text("You're booked")
         assert upcoming_on_account_page(page) == 1
 
-        # The questionnaire is sent: its steps now say so instead of opening again.
+        # The patient can read what they sent.
         page.goto("/me/questionnaire/")
         expect(heading(page)).to_have_text("Your questionnaire")
         expect(page.locator(".summary")).to_contain_text("PHQ-9")
@@ -428,11 +440,13 @@ def test_acute_screen_shows_crisis_and_alerts_on_call(browser: Browser, server: 
         page.goto(crisis_url)
         expect(page.get_by_label("Phone number to call")).to_have_value(patient.phone)
         ask_for_callback(page, callback_phone, mistyped(callback_phone))
-        expect(page.locator(".field--error .error")).to_have_text("The two numbers differ. Please check them.")
-        expect(page.get_by_text("We have your number")).to_have_count(0)
+        expect(page.locator(".field--error .error")).to_have_text(
+            "The two numbers differ. Please check them."
+        )
+        expect(page.get_by_text("We will call you on")).to_have_count(0)
         ask_for_callback(page, callback_phone, callback_phone)
         expect(page).to_have_url(crisis_url)
-        expect(page.get_by_role("status")).to_contain_text("We have your number")
+        expect(page.get_by_role("status")).to_contain_text("We will call you on")
         expect(page.get_by_role("button", name="Ask for a call-back")).to_have_count(0)
 
     # Every clinician (nobody is on call) gets two alerts: the screen and the call-back.
@@ -452,6 +466,7 @@ def test_acute_screen_shows_crisis_and_alerts_on_call(browser: Browser, server: 
         assert count >= 2
         expect(urgent.get_by_role("heading", level=2)).to_have_text(f"Urgent ({count})")
 
+        phone_screenshot(page, "intake-clinician-urgent")
         shown_on_dashboard = urgent.get_by_text(callback_phone).count() > 0
         # Items are listed oldest first: this patient's are the last two.
         callback_item = items.filter(has_text="Asked for an urgent call-back").last
@@ -462,6 +477,7 @@ def test_acute_screen_shows_crisis_and_alerts_on_call(browser: Browser, server: 
         expect(page.get_by_role("main")).to_contain_text("Triage: Acute")
         expect(page.get_by_role("main").get_by_role("link", name=patient.phone)).to_be_visible()
         expect(page.get_by_role("main")).to_contain_text(patient.contact_name)
+        phone_screenshot(page, "intake-clinician-questionnaire")
         if not shown_on_dashboard and not page.get_by_role("main").get_by_text(callback_phone).count():
             problems.append(
                 f"the call-back number the patient typed on the crisis page ({callback_phone}) is shown "
@@ -505,6 +521,7 @@ def test_item_nine_books_and_clinician_sees_safety_first(browser: Browser, serve
         card = page.locator(".card--alert", has_text=SAFETY_CARD)
         expect(card).to_be_visible()
         expect_crisis_numbers(page, card)
+        phone_screenshot(page, "intake-confirm-safety-first")
         page.get_by_role("button", name="Confirm booking").click()
         expect(heading(page)).to_have_text("You're booked")
         held = page.locator(".held").first
@@ -532,9 +549,12 @@ def test_item_nine_books_and_clinician_sees_safety_first(browser: Browser, serve
         expect(banner).to_be_visible()
         expect(page.locator(".flag-item9").first).to_contain_text("Item 9")
         expect(page.get_by_role("main")).to_contain_text("Safety assessment first")
+        phone_screenshot(page, "intake-clinician-appointment")
     for other, count in notices_before.items():
         if other != clinician:
-            assert len(mails(server, other, ATTENTION_SUBJECT)) == count, f"{other} was told about another's patient"
+            assert len(mails(server, other, ATTENTION_SUBJECT)) == count, (
+                f"{other} was told about another's patient"
+            )
 
 
 # 4. Phone, keyboard, axe --------------------------------------------------------------------
@@ -580,9 +600,22 @@ def answer_phq9_by_keyboard(page: Page, problems: list[str]) -> None:
             break
         page.keyboard.press("Tab")
     else:
-        raise AssertionError(f"Tab never reached 'Save and continue' after the last question (on {focused()})")
+        raise AssertionError(
+            f"Tab never reached 'Save and continue' after the last question (on {focused()})"
+        )
     page.keyboard.press("Enter")
     at_step(page, "gad7")
+
+
+def dangling_descriptions(page: Page, name: str) -> list[str]:
+    """Fields whose aria-describedby names an id that is not on the page (so a screen reader
+    never hears the error or help text)."""
+    missing = page.evaluate(
+        """() => [...document.querySelectorAll('main [aria-describedby]')].flatMap(e =>
+            e.getAttribute('aria-describedby').split(/\\s+/).filter(id => id && !document.getElementById(id))
+             .map(id => `${e.name || e.id} -> #${id}`))"""
+    )
+    return [f"{name}: aria-describedby points at missing ids: {missing}"] if missing else []
 
 
 def test_intake_pages_keyboard_phone_and_axe(browser: Browser, server: Server) -> None:
@@ -595,6 +628,7 @@ def test_intake_pages_keyboard_phone_and_axe(browser: Browser, server: Server) -
             widths[name] = scroll_width(page)
             if axe:
                 problems.extend(serious_axe_violations(page, name))
+                problems.extend(dangling_descriptions(page, name))
             phone_screenshot(page, f"intake-{name}")
 
         start_booking(page, server, patient)
@@ -604,7 +638,7 @@ def test_intake_pages_keyboard_phone_and_axe(browser: Browser, server: Server) -
         save(page)
         at_step(page, "about")
         expect(page.locator(".field--error")).to_have_count(6)
-        look("about-errors")
+        look("about-errors", axe=True)
         fill_about(page, patient)
 
         at_step(page, "phq9")
@@ -634,7 +668,7 @@ def test_intake_pages_keyboard_phone_and_axe(browser: Browser, server: Server) -
         page.get_by_role("button", name="Send my answers").click()
         at_step(page, "consent")
         expect(page.locator(".field--error")).to_have_count(2)
-        look("consent-errors")
+        look("consent-errors", axe=True)
 
         # Back through the steps to the ASQ; a "yes" now asks question 5, then the crisis page.
         for step in ("past_treatment", "medicines", "conditions", "asq"):
@@ -648,10 +682,12 @@ def test_intake_pages_keyboard_phone_and_axe(browser: Browser, server: Server) -
         expect(heading(page)).to_have_text(CRISIS_HEADING)
         look("crisis", axe=True)
         ask_for_callback(page, patient.phone, mistyped(patient.phone))
-        expect(page.locator(".field--error .error")).to_have_text("The two numbers differ. Please check them.")
+        expect(page.locator(".field--error .error")).to_have_text(
+            "The two numbers differ. Please check them."
+        )
         look("crisis-error", axe=True)
         ask_for_callback(page, patient.phone, patient.phone)
-        expect(page.get_by_role("status")).to_contain_text("We have your number")
+        expect(page.get_by_role("status")).to_contain_text("We will call you on")
         look("crisis-callback")
 
     too_wide = {name: w for name, w in widths.items() if w > PHONE["width"] + 1}

@@ -6,6 +6,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from bench.live import database
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
@@ -32,11 +34,17 @@ reminder_sweep.enqueue()
 
 
 def test_two_workers_send_each_reminder_once():
+    """On SQLite, or on a fresh PostgreSQL database when DATABASE_URL names one."""
     var = Path(tempfile.mkdtemp(prefix="mendwell-workers-"))
+    with database(os.environ.get("DATABASE_URL"), var) as url:
+        _two_workers(var, url)
+
+
+def _two_workers(var: Path, url: str) -> None:
     env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PYTEST_VERSION", "TASKS_BACKEND"}
     }
-    env.update(DJANGO_ENV="development", DEBUG="false", MENDWELL_VAR_DIR=str(var))
+    env.update(DJANGO_ENV="development", DEBUG="false", MENDWELL_VAR_DIR=str(var), DATABASE_URL=url)
     try:
         for args in (["migrate", "-v0"], ["createcachetable"], ["shell", "-c", SETUP]):
             subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)

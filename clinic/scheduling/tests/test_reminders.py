@@ -115,9 +115,12 @@ def test_a_crash_mid_sweep_neither_loses_nor_repeats(
     assert {m.to[0] for m in reminders()} == {booking.patient.email, other_patient.email}
 
 
-def test_the_real_worker_command_sends_them_at_the_frozen_time(booking, frozen, settings):
+def test_the_real_worker_command_sends_them_at_the_frozen_time(booking, frozen, settings, monkeypatch):
     """The database task backend and `manage.py db_worker`, with two sweeps queued as two
     workers would: still one email per reminder."""
+    # In-process, the worker's housekeeping would close the connection that holds this test's
+    # transaction (PostgreSQL); the worker itself runs unchanged.
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     frozen.move_to(booking.start - dt.timedelta(hours=23, minutes=30))
     tasks.reminder_sweep.enqueue()

@@ -121,9 +121,12 @@ def connect(booking, header_list):
 
 
 def test_websocket_admits_only_the_two_participants_and_relays_to_the_other_only(
-    booking, patient, open_clinic, other_patient, clinician_elsewhere, staff, settings
+    booking, patient, open_clinic, other_patient, clinician_elsewhere, staff, settings, monkeypatch
 ):
     settings.ALLOWED_HOSTS = ["testserver"]
+    # Channels closes "old" connections around each handler; in a test that would close the one
+    # holding the test's transaction (PostgreSQL). The consumer itself runs unchanged.
+    monkeypatch.setattr("channels.db.close_old_connections", lambda: None)
     as_patient, as_doctor = headers(patient), headers(open_clinic)
     strangers = [headers(who) for who in (other_patient, clinician_elsewhere, staff, None)]
     forged_origin = headers(open_clinic, origin=b"http://evil.example")

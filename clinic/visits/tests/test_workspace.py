@@ -25,7 +25,9 @@ COMPLETE = {
     "plan": "Refer for in-person assessment",
     "follow_up": "Clinic will call within a week",
     "decision": "suitable",
-    "patient_message": "Thank you for talking with me. Our team will call you this week to arrange an in-person assessment.",
+    "patient_message": (
+        "Thank you for talking with me. Our team will call you this week to arrange an in-person assessment."
+    ),
 }
 
 
