@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -8,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from clinic.accounts.actions import do_invite
 from clinic.accounts.decorators import role_required
 from clinic.accounts.forms import InviteForm, TimeZoneForm
-from clinic.accounts.models import Role, User
+from clinic.accounts.models import Licence, Role, User
 
 
 @login_required
@@ -115,10 +117,14 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
     new_messages = ContactMessage.objects.filter(status=ContactStatus.NEW).count()
     unreviewed = BreakGlass.objects.filter(reviewed_at__isnull=True).count()
+    today = timezone.now().date()
+    expiring = Licence.objects.filter(
+        expires_on__gte=today, expires_on__lte=today + dt.timedelta(days=60)
+    ).count()
     return render(
         request,
         "accounts/staff_home.html",
-        {"new_messages": new_messages, "unreviewed_break_glass": unreviewed},
+        {"new_messages": new_messages, "unreviewed_break_glass": unreviewed, "expiring": expiring},
     )
 
 

@@ -369,11 +369,35 @@ def appointment(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
         public_id=booking_id,
         clinician=clinician,
     )
+    from clinic.visits.actions import note_for, sign_problems
+    from clinic.visits.models import Attendance, Visit
+    from clinic.visits.workspace import NoteForm
+
+    note = note_for(booking)
+    note_form = NoteForm(instance=note)
+    checklist = ("identity_method", "location_confirmed", "others_present")
     context: dict[str, Any] = {
         "booking": booking,
         "zone": clinician.time_zone,
         "profile": _profile(booking.patient),
+        "note": note,
+        "checklist_fields": [note_form[name] for name in checklist],
+        "note_fields": [note_form[name] for name in NoteForm.Meta.fields if name not in checklist],
+        "sign_problems": sign_problems(note, booking),
+        "addenda": note.addenda.select_related("author"),
+        "visit": Visit.objects.filter(booking=booking).first(),
+        "attendance": Attendance.objects.filter(visit__booking=booking).select_related("user"),
+        "started": booking.start <= timezone.now(),
     }
+    if note.is_signed or note.reason:
+        with transaction.atomic():
+            audit_record(
+                action=Action.NOTE_VIEWED,
+                actor=clinician,
+                subject=note,
+                patient=booking.patient,
+                request=request,
+            )
     intake = booking.intake
     if intake is not None:
         answers = actions.read_intake(user=clinician, intake=intake, request=request)

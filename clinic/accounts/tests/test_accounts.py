@@ -198,3 +198,13 @@ def test_admin_sign_in_goes_through_allauth(client):
     response = client.get("/admin/login/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.django_db
+def test_staff_home_counts_licences_expiring_within_60_days(staff, clinician):
+    from clinic.accounts.models import Licence
+
+    soon = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)
+    Licence.objects.filter(clinician=clinician).update(expires_on=soon)
+    page = client_for(staff).get(reverse("accounts:staff_home")).content.decode()
+    assert "1 expires within 60 days" in page

@@ -257,3 +257,19 @@ def test_the_weekly_funnel_counts_and_downloads(booking, open_clinic, staff, pat
     }
     for outsider in (patient, open_clinic):
         assert client_for(outsider).get(reverse("visits:funnel")).status_code == 403
+
+
+def test_the_appointment_page_shows_the_note_form_attendance_and_audits_reads(booking, open_clinic, patient):
+    from clinic.visits.models import Attendance, Visit
+
+    visit = Visit.objects.create(booking=booking, attested_jurisdiction="US-NY")
+    Attendance.objects.create(visit=visit, user=patient, role="patient", joined_at=booking.start)
+    doctor = client_for(open_clinic)
+    page = doctor.get(reverse("intake:appointment", args=[booking.public_id])).content.decode()
+    assert (
+        'name="identity_method"' in page and 'name="patient_message"' in page and 'name="risk_level"' in page
+    )
+    assert "Patient joined" in page
+    doctor.post(note_url("note_save", booking), COMPLETE)
+    doctor.get(reverse("intake:appointment", args=[booking.public_id]))
+    assert AuditEvent.objects.filter(action=Action.NOTE_VIEWED, actor=open_clinic).count() == 1
