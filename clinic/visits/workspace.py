@@ -81,6 +81,9 @@ class NoteForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.required = False  # drafts may be partial; signing checks completeness
+        # Radio buttons need no "---------" choice: nothing ticked is the empty answer.
+        self.fields["identity_method"].choices = IdentityMethod.choices  # type: ignore[attr-defined]
+        self.fields["decision"].choices = Decision.choices  # type: ignore[attr-defined]
 
     def clean_risk_level(self) -> str:
         value = self.cleaned_data.get("risk_level") or ""

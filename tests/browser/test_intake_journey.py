@@ -470,7 +470,7 @@ def test_acute_screen_shows_crisis_and_alerts_on_call(browser: Browser, server: 
         shown_on_dashboard = urgent.get_by_text(callback_phone).count() > 0
         # Items are listed oldest first: this patient's are the last two.
         callback_item = items.filter(has_text="Asked for an urgent call-back").last
-        link = callback_item.get_by_role("link", name="open the questionnaire and contact details")
+        link = callback_item.get_by_role("link", name="open to see the number to call")
         dashboard = page.url
         link.click()
         expect(heading(page)).to_have_text(patient.preferred_name)
