@@ -144,3 +144,9 @@ def test_the_real_worker_command_sends_them_at_the_frozen_time(booking, frozen, 
             stderr=open("/dev/null", "w"),
         )
     assert len(reminders()) == 2
+
+
+def test_the_sweep_runs_under_the_immediate_backend_without_queueing_itself(booking, frozen):
+    frozen.move_to(booking.start - dt.timedelta(hours=23))
+    tasks.reminder_sweep.enqueue()
+    assert len(reminders()) == 1
