@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from clinic.api.api import api
+from clinic.views import favicon
 
 admin.site.site_header = f"{settings.CLINIC_NAME} administration"
 # The admin signs in through allauth, so MFA and the sign-in rate limits apply there too.
@@ -19,4 +20,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon),
 ]

@@ -100,13 +100,16 @@
   var admittedAt = Date.parse(root.dataset.admittedAt);
   var duration = parseInt(root.dataset.duration, 10) || 1200;
   function pad(n) { return (n < 10 ? "0" : "") + n; }
-  setInterval(function () {
+  function clock(seconds) { return pad(Math.floor(seconds / 60)) + ":" + pad(seconds % 60); }
+  function tick() {
     var elapsed = Math.max(0, Math.floor((Date.now() - admittedAt) / 1000));
-    setText("timer", pad(Math.floor(elapsed / 60)) + ":" + pad(elapsed % 60) + " / " + pad(Math.floor(duration / 60)) + ":00");
+    setText("timer", clock(elapsed) + " / " + clock(duration));
     var warning = $("time-warning");
     // A warning, never a cut-off: a clinician may need to finish a safety assessment.
     if (warning) { warning.hidden = elapsed < duration - 120; }
-  }, 1000);
+  }
+  tick();
+  setInterval(tick, 1000);
 
   if (root.dataset.provider === "jitsi") {
     var start = function () {
@@ -132,6 +135,8 @@
   var settingRemoteAnswer = false;
   var backoff = 500;
   var leaving = false;
+  var everOpened = false;
+  var refusals = 0;
 
   function send(message) {
     if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(message)); }
@@ -215,13 +220,19 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     ws = new WebSocket(scheme + location.host + root.dataset.wsPath);
-    ws.onopen = function () { backoff = 500; send({ kind: "hello" }); };
+    ws.onopen = function () { everOpened = true; refusals = 0; backoff = 500; send({ kind: "hello" }); };
     ws.onmessage = function (event) {
       try { onMessage(JSON.parse(event.data)); } catch (e) { /* ignore a malformed message */ }
     };
     ws.onclose = function (event) {
       if (leaving) { return; }
-      if (event.code === 4403 || event.code === 4404) { setText("call-state", "This call is not open to you right now."); return; }
+      // The server refuses the handshake itself (the browser reports 1006): after a few refusals
+      // without ever getting in, stop and say so rather than retrying for ever.
+      if (!everOpened) { refusals += 1; }
+      if (event.code === 4403 || event.code === 4404 || refusals >= 3) {
+        setText("call-state", "This call is not open to you right now. Reload the page to try again.");
+        return;
+      }
       // A dropped network: try again, more slowly each time, and renegotiate when back.
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 8000);
