@@ -86,9 +86,10 @@ def availability_page(request: HttpRequest) -> HttpResponse:
     clinician: User = request.user  # type: ignore[assignment]
     zone = ZoneInfo(clinician.time_zone)
     kind = request.POST.get("kind", "")
-    weekly_form = WeeklyHoursForm(request.POST if kind == "weekly" else None)
-    override_form = OverrideForm(request.POST if kind == "override" else None)
-    off_form = TimeOffForm(request.POST if kind == "off" else None)
+    # Three forms on one page: a prefix each, so their fields and labels have distinct ids.
+    weekly_form = WeeklyHoursForm(request.POST if kind == "weekly" else None, prefix="weekly")
+    override_form = OverrideForm(request.POST if kind == "override" else None, prefix="override")
+    off_form = TimeOffForm(request.POST if kind == "off" else None, prefix="off")
     if request.method == "POST":
         with transaction.atomic():
             if kind == "weekly" and weekly_form.is_valid():

@@ -121,7 +121,8 @@ def note_save(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("intake:appointment", booking_id=booking.public_id)
     if wants_json:
-        return JsonResponse({"saved": True, "at": note.updated_at.isoformat()})
+        problems = list(actions.sign_problems(note, booking).values())
+        return JsonResponse({"saved": True, "at": note.updated_at.isoformat(), "still_needed": problems})
     if request.POST.get("then") == "sign":
         return note_sign(request, booking_id)
     messages.success(request, "Draft saved.")
@@ -418,4 +419,16 @@ def my_data(request: HttpRequest) -> HttpResponse:
         )
         response["Content-Disposition"] = 'attachment; filename="my-mendwell-data.json"'
         return response
-    return render(request, "visits/my_data.html", {"data": data, "zone": patient.time_zone})
+    labels = {
+        "legal_name": "Legal name", "preferred_name": "Preferred name", "date_of_birth": "Date of birth",
+        "phone": "Phone", "emergency_contact_name": "Emergency contact", "emergency_contact_phone":
+        "Emergency contact's phone", "home_address": "Home address", "country": "Country",
+    }  # fmt: skip
+    profile = [(labels.get(key, key), value) for key, value in data["profile"].items()]
+    for note in data["notes"]:
+        note["decision_label"] = Decision(note["decision"]).label if note["decision"] else ""
+    for row in data["appointments"]:
+        row["status_label"] = BookingStatus(row["status"]).label
+    return render(
+        request, "visits/my_data.html", {"data": data, "profile": profile, "zone": patient.time_zone}
+    )

@@ -81,7 +81,8 @@ def test_clinician_sets_hours_override_and_time_off_and_sees_the_patients_previe
     client = client_for(clinician)
     assert ny_slots() == []
     response = client.post(
-        reverse("scheduling:availability"), {"kind": "weekly", "weekday": 2, "start": "10:00", "end": "12:00"}
+        reverse("scheduling:availability"),
+        {"kind": "weekly", "weekly-weekday": 2, "weekly-start": "10:00", "weekly-end": "12:00"},
     )
     assert response.status_code == 302
     slots = ny_slots()
@@ -89,13 +90,19 @@ def test_clinician_sets_hours_override_and_time_off_and_sees_the_patients_previe
     page = client.get(reverse("scheduling:availability")).content.decode()
     assert "10:00 AM" in page  # the preview shows what patients are offered
     client.post(
-        reverse("scheduling:availability"), {"kind": "override", "date": "2026-12-02", "start": "", "end": ""}
+        reverse("scheduling:availability"),
+        {"kind": "override", "override-date": "2026-12-02", "override-start": "", "override-end": ""},
     )
     assert ny_slots() == []  # an empty override closes the day
     DateOverride.objects.all().delete()
     client.post(
         reverse("scheduling:availability"),
-        {"kind": "off", "start": "2026-12-02T10:00", "end": "2026-12-02T11:00", "note": "dentist"},
+        {
+            "kind": "off",
+            "off-start": "2026-12-02T10:00",
+            "off-end": "2026-12-02T11:00",
+            "off-note": "dentist",
+        },
     )
     off = TimeOff.objects.get()
     assert off.start == dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)  # 10:00 in New York
@@ -106,11 +113,11 @@ def test_clinician_sets_hours_override_and_time_off_and_sees_the_patients_previe
 @pytest.mark.parametrize(
     "data",
     [
-        {"kind": "weekly", "weekday": 9, "start": "10:00", "end": "12:00"},
-        {"kind": "weekly", "weekday": 1, "start": "12:00", "end": "10:00"},
-        {"kind": "override", "date": "2026-12-02", "start": "10:00", "end": ""},
-        {"kind": "off", "start": "2026-12-02T11:00", "end": "2026-12-02T10:00"},
-        {"kind": "weekly", "weekday": 1, "start": "25:00", "end": "26:00"},
+        {"kind": "weekly", "weekly-weekday": 9, "weekly-start": "10:00", "weekly-end": "12:00"},
+        {"kind": "weekly", "weekly-weekday": 1, "weekly-start": "12:00", "weekly-end": "10:00"},
+        {"kind": "override", "override-date": "2026-12-02", "override-start": "10:00", "override-end": ""},
+        {"kind": "off", "off-start": "2026-12-02T11:00", "off-end": "2026-12-02T10:00"},
+        {"kind": "weekly", "weekly-weekday": 1, "weekly-start": "25:00", "weekly-end": "26:00"},
     ],
 )
 def test_bad_availability_input_is_refused_and_saves_nothing(frozen, clinician, data):

@@ -21,6 +21,15 @@
     }).then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
       .then(function (res) {
         if (status) { status.textContent = res.ok ? "Draft saved at " + new Date(res.body.at).toLocaleTimeString() : "Could not save: " + (res.body.detail || "check the form"); }
+        var needed = res.ok && res.body.still_needed;
+        var box = document.getElementById("still-needed");
+        if (needed && box) {
+          box.hidden = needed.length === 0;
+          document.getElementById("still-needed-count").textContent = String(needed.length);
+          var list = document.getElementById("still-needed-list");
+          list.textContent = "";
+          needed.forEach(function (text) { var li = document.createElement("li"); li.textContent = text; list.appendChild(li); });
+        }
       })
       .catch(function () { dirty = true; if (status) { status.textContent = "Offline: will save when the connection is back."; } })
       .finally(function () { saving = false; });
