@@ -19,6 +19,12 @@ urlpatterns = [
         views.manage_reschedule_confirm,
         name="manage_reschedule_confirm",
     ),
+    path("me/appointments/<uuid:booking_id>/reschedule/", views.my_reschedule, name="my_reschedule"),
+    path(
+        "me/appointments/<uuid:booking_id>/reschedule/<uuid:hold_id>/",
+        views.my_reschedule_confirm,
+        name="my_reschedule_confirm",
+    ),
     path("clinician/availability/", staff_views.availability_page, name="availability"),
     path(
         "clinician/availability/<str:kind>/<int:pk>/delete/",

@@ -10,10 +10,10 @@ import datetime as dt
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +28,7 @@ from clinic.content.crisis import crisis_lines
 from clinic.scheduling import actions, availability
 from clinic.scheduling.forms import CancelForm, ConfirmForm, HoldForm, SlotQueryForm, WaitlistForm
 from clinic.scheduling.ics import booking_ics
-from clinic.scheduling.jurisdictions import JURISDICTIONS, country_of, jurisdiction_name
+from clinic.scheduling.jurisdictions import country_of, jurisdiction_name
 from clinic.scheduling.models import Booking, BookingStatus, Hold, hash_token
 from clinic.scheduling.slots import Slot, group_by_local_day
 
@@ -397,11 +397,19 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("scheduling:manage", token=token)
 
 
-@require_http_methods(["GET", "POST"])
-def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
-    booking = _managed(token)
+@dataclass
+class RescheduleRoutes:
+    """Where a reschedule goes: the emailed manage link and the signed-in account share the flow."""
+
+    pick: str
+    back: str
+    confirm_name: str
+    confirm_args: list[Any]
+
+
+def _reschedule_pick(request: HttpRequest, booking: Booking, routes: RescheduleRoutes) -> HttpResponse:
     if booking.status != BookingStatus.CONFIRMED or not actions.in_cutoff(booking):
-        return redirect("scheduling:manage", token=token)
+        return redirect(routes.back)
     zone = booking.patient_time_zone
     if request.method == "POST":
         form = HoldForm(request.POST)
@@ -424,9 +432,9 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
                 zone,
                 data["start"],
                 ignore_booking=booking,
-                hold_url=reverse("scheduling:manage_reschedule", args=[token]),
+                hold_url=routes.pick,
             )
-        return redirect("scheduling:manage_reschedule_confirm", token=token, hold_id=held.public_id)
+        return redirect(routes.confirm_name, *routes.confirm_args, held.public_id)
     today = timezone.now().astimezone(ZoneInfo(zone)).date()
     start_param = request.GET.get("start", "")
     try:
@@ -446,18 +454,19 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         "scheduling/reschedule.html",
         {
             "booking": booking,
-            "token": token,
             "zone": zone,
             "days": days,
+            "hold_url": routes.pick,
+            "back_url": routes.back,
             "next_day": first_day + dt.timedelta(days=DAYS_SHOWN),
             "prev_day": first_day - dt.timedelta(days=DAYS_SHOWN) if first_day > today else None,
         },
     )
 
 
-@require_http_methods(["GET", "POST"])
-def manage_reschedule_confirm(request: HttpRequest, token: str, hold_id: uuid.UUID) -> HttpResponse:
-    booking = _managed(token)
+def _reschedule_confirm(
+    request: HttpRequest, booking: Booking, hold_id: uuid.UUID, routes: RescheduleRoutes
+) -> HttpResponse:
     held = _own_hold(request, hold_id)
     if held.reschedule_of_id != booking.pk:
         raise Http404("No such hold.")
@@ -465,13 +474,17 @@ def manage_reschedule_confirm(request: HttpRequest, token: str, hold_id: uuid.UU
         return render(
             request,
             "scheduling/reschedule_confirm.html",
-            {"booking": booking, "hold": held, "token": token, "zone": booking.patient_time_zone},
+            {"booking": booking, "hold": held, "zone": booking.patient_time_zone, "back_url": routes.back},
         )
     actor = request.user if request.user.is_authenticated and request.user == booking.patient else None
     try:
         actions.do_reschedule(
-            actor=actor, booking=booking, hold=held, holder=holder_key(request), request=request
-        )  # type: ignore[arg-type]
+            actor=actor,  # type: ignore[arg-type]
+            booking=booking,
+            hold=held,
+            holder=holder_key(request),
+            request=request,
+        )
     except actions.SlotTaken as exc:
         return _taken(
             request,
@@ -480,17 +493,52 @@ def manage_reschedule_confirm(request: HttpRequest, token: str, hold_id: uuid.UU
             booking.patient_time_zone,
             held.start,
             ignore_booking=booking,
-            hold_url=reverse("scheduling:manage_reschedule", args=[token]),
+            hold_url=routes.pick,
         )
     except actions.BookingError as exc:
         messages.error(request, exc.message)
-        return redirect("scheduling:manage", token=token)
+        return redirect(routes.back)
     messages.success(request, "Your appointment has a new time. We have emailed you an updated invitation.")
-    return redirect("scheduling:manage", token=token)
+    return redirect(routes.back)
 
 
-def require_patient_login(request: HttpRequest) -> HttpResponse:
-    return redirect_to_login(request.get_full_path())
+def _manage_routes(token: str) -> RescheduleRoutes:
+    return RescheduleRoutes(
+        pick=reverse("scheduling:manage_reschedule", args=[token]),
+        back=reverse("scheduling:manage", args=[token]),
+        confirm_name="scheduling:manage_reschedule_confirm",
+        confirm_args=[token],
+    )
 
 
-JURISDICTION_CHOICES = list(JURISDICTIONS.items())
+def _account_routes(booking: Booking) -> RescheduleRoutes:
+    return RescheduleRoutes(
+        pick=reverse("scheduling:my_reschedule", args=[booking.public_id]),
+        back=reverse("visits:my_appointment", args=[booking.public_id]),
+        confirm_name="scheduling:my_reschedule_confirm",
+        confirm_args=[booking.public_id],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
+    return _reschedule_pick(request, _managed(token), _manage_routes(token))
+
+
+@require_http_methods(["GET", "POST"])
+def manage_reschedule_confirm(request: HttpRequest, token: str, hold_id: uuid.UUID) -> HttpResponse:
+    return _reschedule_confirm(request, _managed(token), hold_id, _manage_routes(token))
+
+
+@role_required(Role.PATIENT)
+@require_http_methods(["GET", "POST"])
+def my_reschedule(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
+    booking = _own_booking(request, booking_id)
+    return _reschedule_pick(request, booking, _account_routes(booking))
+
+
+@role_required(Role.PATIENT)
+@require_http_methods(["GET", "POST"])
+def my_reschedule_confirm(request: HttpRequest, booking_id: uuid.UUID, hold_id: uuid.UUID) -> HttpResponse:
+    booking = _own_booking(request, booking_id)
+    return _reschedule_confirm(request, booking, hold_id, _account_routes(booking))

@@ -383,3 +383,23 @@ def test_days_without_free_times_are_still_listed(frozen, clinician):
     give_hours(clinician, days=range(0, 5))  # Monday to Friday
     body = Client().get("/book/", {"jurisdiction": "US-NY", "tz": "America/New_York"}).content.decode()
     assert "Saturday, December 5" in body and "No free times." in body
+
+
+def test_a_signed_in_patient_reschedules_from_their_account(
+    frozen, open_clinic, patient, other_patient, staff, django_capture_on_commit_callbacks
+):
+    starts = slot_starts(Client().get("/book/", {"jurisdiction": "US-NY", "tz": "America/New_York"}))
+    client, _ = book_as(adult(patient), starts[0], django_capture_on_commit_callbacks)
+    booking = Booking.objects.get()
+    url = reverse("scheduling:my_reschedule", args=[booking.public_id])
+    for outsider, status in ((other_patient, 404), (staff, 403), (open_clinic, 403)):
+        assert client_for(outsider).get(url).status_code == status
+    new_start = slot_starts(client.get(url))[5]
+    response = client.post(url, {"jurisdiction": "US-NY", "tz": "America/New_York", "start": new_start})
+    assert response.status_code == 302 and "/reschedule/" in response["Location"]
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(response["Location"])
+    assert done["Location"] == reverse("visits:my_appointment", args=[booking.public_id])
+    booking.refresh_from_db()
+    assert booking.start.isoformat() == new_start and booking.ics_sequence == 1
+    assert AuditEvent.objects.filter(action=Action.BOOKING_RESCHEDULED, actor=patient).count() == 1
