@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-SHOTS_DIR = Path(os.environ.get("MENDWELL_SHOTS_DIR", "/tmp/shots"))
+SHOTS_DIR = Path(os.environ.get("MENDWELL_SHOTS_DIR", Path(tempfile.gettempdir()) / "mendwell-shots"))
 HERE = Path(__file__).resolve().parent
 STARTUP_TIMEOUT = 30.0
 

@@ -210,7 +210,7 @@ def maya_state(media_browser: Browser, server: Server) -> dict[str, Any]:
 
 
 def shots(page: Page, name: str) -> int:
-    """Desktop and phone-size full-page screenshots (/tmp/shots/visit-NAME.png, -phone.png);
+    """Desktop and phone-size full-page screenshots (visit-NAME.png and -phone.png in the screenshots folder);
     returns how wide the page is at phone size (wider than the phone means sideways scrolling)."""
     SHOTS_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS_DIR / f"visit-{name}.png"), full_page=True)
