@@ -117,7 +117,7 @@ def list_slots(request: HttpRequest, query: Query[SlotQuery]) -> HttpResponse:
     jurisdiction = _check_jurisdiction(query.jurisdiction)
     start = dt.datetime.combine(query.start, dt.time.min, tzinfo=dt.UTC)
     end = start + dt.timedelta(days=query.days)
-    found, clinicians = availability.free_slots(
+    found, names = availability.cached_free_slots(
         jurisdiction=jurisdiction,
         appointment_type=actions.consultation_type(),
         start=start,
@@ -126,10 +126,7 @@ def list_slots(request: HttpRequest, query: Query[SlotQuery]) -> HttpResponse:
     )
     # Serialised by hand: a month of slots for a large clinic is tens of thousands of items, and
     # per-item schema validation cost ten times the computation. The shape is SlotOut's.
-    who = {
-        public_id: json.dumps({"id": public_id, "name": clinician.display_name})
-        for public_id, clinician in clinicians.items()
-    }
+    who = {public_id: json.dumps({"id": public_id, "name": name}) for public_id, name in names.items()}
     stamps: dict[dt.datetime, str] = {}
 
     def stamp(moment: dt.datetime) -> str:

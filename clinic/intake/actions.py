@@ -137,6 +137,9 @@ def do_stop_acute(*, patient: User, intake: IntakeResponse, request: HttpRequest
     intake.save()
     # The held time goes back: a booking is not the answer to an acute screen.
     Hold.objects.filter(session_key_hash__in=_holder_hashes(request)).delete()
+    from clinic.scheduling.availability import schedule_changed
+
+    schedule_changed()
     item = UrgentItem.objects.create(
         patient=patient, intake=intake, kind=UrgentKind.ACUTE_SCREEN, created_at=now
     )

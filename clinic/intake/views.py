@@ -188,6 +188,9 @@ def _save(
             holder = request.session.get("hold_holder", "")
             if hold_id and holder:
                 Hold.objects.filter(public_id=hold_id, session_key_hash=session_hash(holder)).delete()
+                from clinic.scheduling.availability import schedule_changed
+
+                schedule_changed()
             return render(
                 request,
                 "scheduling/not_adult.html",

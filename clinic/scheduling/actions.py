@@ -221,6 +221,7 @@ def do_hold(
         expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
         created_at=now,
     )
+    availability.schedule_changed()
     if reschedule_of is None:
         # Counted by the staff funnel report ("booking started"); no person is named.
         audit_record(action=Action.BOOKING_STARTED, subject=held, reason=jurisdiction)
@@ -314,6 +315,7 @@ def do_book(
             return twin, None
         raise SlotTaken() from None
     hold.delete()
+    availability.schedule_changed()
     audit_record(
         action=Action.BOOKING_CREATED, actor=patient, subject=booking, patient=patient, request=request
     )
@@ -368,6 +370,7 @@ def do_book_follow_up(
             )
     except IntegrityError:
         raise SlotTaken() from None
+    availability.schedule_changed()
     audit_record(
         action=Action.BOOKING_CREATED,
         actor=clinician,
@@ -403,6 +406,7 @@ def do_cancel(
     booking.cancel_reason = reason[:300]
     booking.ics_sequence += 1
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "ics_sequence"])
+    availability.schedule_changed()
     audit_record(
         action=Action.BOOKING_CANCELLED,
         actor=actor,
@@ -475,6 +479,7 @@ def do_reschedule(
     except IntegrityError:
         raise SlotTaken() from None
     hold.delete()
+    availability.schedule_changed()
     audit_record(
         action=Action.BOOKING_RESCHEDULED,
         actor=actor,
@@ -499,6 +504,7 @@ def do_mark_no_show(*, actor: User, booking: Booking, request: HttpRequest | Non
     booking.status = BookingStatus.NO_SHOW
     booking.no_show_marked_at = timezone.now()
     booking.save(update_fields=["status", "no_show_marked_at"])
+    availability.schedule_changed()
     audit_record(
         action=Action.BOOKING_NO_SHOW, actor=actor, subject=booking, patient=booking.patient, request=request
     )

@@ -6,12 +6,14 @@ A fixed number of queries whatever the number of clinicians or days: one per tab
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -190,6 +192,62 @@ def free_slots(
         found.calendars, rules_for(appointment_type), now=now or timezone.now(), start=start, end=end
     )
     return result, found.clinicians
+
+
+# Read-side cache of computed slots. Every patient in a state sees the same week, so the pages and
+# the API share one computation per minute, invalidated at once by any write that changes
+# availability (``schedule_changed``). Booking itself never reads it: the transaction that books
+# always re-checks against the database.
+CACHE_SECONDS = 60
+
+
+def schedule_changed() -> None:
+    """Forget every cached slot list: now, and again once the current transaction commits (a
+    reader between the two could otherwise cache what was true just before the commit)."""
+    cache.set("slots:version", uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set("slots:version", uuid.uuid4().hex, None))
+
+
+def cached_free_slots(
+    *,
+    jurisdiction: str,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    end: dt.datetime,
+    clinician_ids: Iterable[str] | None = None,
+) -> tuple[list[slots.Slot], dict[str, str]]:
+    """``free_slots`` for display: the slots and each clinician's display name."""
+    now = timezone.now()
+    version = cache.get_or_set("slots:version", "0", None)
+    ids = ",".join(sorted(clinician_ids)) if clinician_ids is not None else "*"
+    minute = now.strftime("%Y%m%d%H%M")
+    parts = [
+        str(version),
+        str(appointment_type.pk),
+        jurisdiction,
+        start.isoformat(),
+        end.isoformat(),
+        ids,
+        minute,
+    ]
+    key = "slots:" + ":".join(parts)
+    hit = cache.get(key)
+    if hit is not None:
+        rows, names = hit
+        as_utc = dt.datetime.fromtimestamp
+        return [slots.Slot(as_utc(a, dt.UTC), as_utc(b, dt.UTC), c) for a, b, c in rows], names
+    found, clinicians = free_slots(
+        jurisdiction=jurisdiction,
+        appointment_type=appointment_type,
+        start=start,
+        end=end,
+        clinician_ids=clinician_ids,
+        now=now,
+    )
+    names = {public_id: clinician.display_name for public_id, clinician in clinicians.items()}
+    rows = [(slot.start.timestamp(), slot.end.timestamp(), slot.clinician_id) for slot in found]
+    cache.set(key, (rows, names), CACHE_SECONDS)
+    return found, names
 
 
 def has_any_licensed_clinician(jurisdiction: str) -> bool:

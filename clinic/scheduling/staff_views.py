@@ -73,6 +73,7 @@ class TimeOffForm(forms.Form):
 
 
 def _changed(clinician: User, request: HttpRequest, what: str) -> None:
+    availability.schedule_changed()
     audit_record(
         action=Action.AVAILABILITY_CHANGED, actor=clinician, subject=clinician, request=request, reason=what
     )
@@ -273,6 +274,7 @@ def licences(request: HttpRequest) -> HttpResponse:
     form = LicenceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()
+        availability.schedule_changed()
         messages.success(request, "Licence added. Verify it against the state board before it counts.")
         return redirect("scheduling:licences")
     soon = timezone.now().date() + dt.timedelta(days=60)
@@ -304,6 +306,7 @@ def verify_licence(request: HttpRequest, licence_id: uuid.UUID) -> HttpResponse:
                 reason=licence.jurisdiction,
             )
             jurisdiction = licence.jurisdiction
+            availability.schedule_changed()
             transaction.on_commit(lambda: notify_waitlist.enqueue(jurisdiction=jurisdiction))
     messages.success(request, "Licence verified.")
     return redirect("scheduling:licences")
@@ -338,6 +341,7 @@ def appointment_types(request: HttpRequest) -> HttpResponse:
             if form.is_valid():
                 with transaction.atomic():
                     form.save()
+                    availability.schedule_changed()
                     audit_record(
                         action=Action.APPOINTMENT_TYPE_CHANGED,
                         actor=request.user,  # type: ignore[arg-type]

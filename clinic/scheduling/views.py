@@ -57,20 +57,30 @@ def slot_days(
     first_day: dt.date,
     days: int,
     ignore_booking: Booking | None = None,
-) -> tuple[list[DayOfSlots], dict[str, User]]:
+) -> tuple[list[DayOfSlots], dict[str, str]]:
     """Free times for ``days`` local days from ``first_day`` in the patient's zone. With any
     doctor, each time appears once (the doctor is chosen when the time is held)."""
     tz = ZoneInfo(zone)
     start = dt.datetime.combine(first_day, dt.time.min, tzinfo=tz).astimezone(dt.UTC)
     end = dt.datetime.combine(first_day + dt.timedelta(days=days), dt.time.min, tzinfo=tz).astimezone(dt.UTC)
-    found, clinicians = availability.free_slots(
-        jurisdiction=jurisdiction,
-        appointment_type=actions.consultation_type(),
-        start=start,
-        end=end,
-        clinician_ids=[clinician_id] if clinician_id else None,
-        ignore_booking=ignore_booking,
-    )
+    if ignore_booking is None:
+        found, names = availability.cached_free_slots(
+            jurisdiction=jurisdiction,
+            appointment_type=actions.consultation_type(),
+            start=start,
+            end=end,
+            clinician_ids=[clinician_id] if clinician_id else None,
+        )
+    else:  # rescheduling: the patient's own booking must not hide its neighbours
+        found, clinicians = availability.free_slots(
+            jurisdiction=jurisdiction,
+            appointment_type=actions.consultation_type(),
+            start=start,
+            end=end,
+            clinician_ids=[clinician_id] if clinician_id else None,
+            ignore_booking=ignore_booking,
+        )
+        names = {public_id: c.display_name for public_id, c in clinicians.items()}
     if clinician_id is None:
         unique: dict[dt.datetime, Slot] = {}
         for slot in found:
@@ -79,7 +89,7 @@ def slot_days(
     by_day = dict(group_by_local_day(found, zone))
     # Every day is listed, empty ones too: a weekend that silently vanishes is confusing.
     every_day = [first_day + dt.timedelta(days=n) for n in range(days)]
-    return [DayOfSlots(day, by_day.get(day, [])) for day in every_day], clinicians
+    return [DayOfSlots(day, by_day.get(day, [])) for day in every_day], names
 
 
 def licensed_clinicians(jurisdiction: str) -> list[User]:

@@ -81,6 +81,9 @@ class Command(BaseCommand):
                             "verified_at": timezone.now(),
                         },
                     )
+        from clinic.scheduling.availability import schedule_changed
+
+        schedule_changed()
         self._print(staff, [c for c, _ in clinicians], patients)
 
     def _person(self, email: str, name: str, zone: str, role: Role) -> User:
