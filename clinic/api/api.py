@@ -9,6 +9,7 @@ import secrets
 import uuid
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -117,12 +118,24 @@ def list_slots(request: HttpRequest, query: Query[SlotQuery]) -> HttpResponse:
     jurisdiction = _check_jurisdiction(query.jurisdiction)
     start = dt.datetime.combine(query.start, dt.time.min, tzinfo=dt.UTC)
     end = start + dt.timedelta(days=query.days)
-    found, names = availability.cached_free_slots(
+    appointment_type = actions.consultation_type()
+    clinician_ids = [str(query.clinician)] if query.clinician else None
+    key = "api-slots:" + availability.cache_key(
         jurisdiction=jurisdiction,
-        appointment_type=actions.consultation_type(),
+        appointment_type=appointment_type,
         start=start,
         end=end,
-        clinician_ids=[str(query.clinician)] if query.clinician else None,
+        clinician_ids=clinician_ids,
+    )
+    body = cache.get(key)
+    if body is not None:
+        return HttpResponse(body, content_type="application/json")
+    found, names = availability.cached_free_slots(
+        jurisdiction=jurisdiction,
+        appointment_type=appointment_type,
+        start=start,
+        end=end,
+        clinician_ids=clinician_ids,
     )
     # Serialised by hand: a month of slots for a large clinic is tens of thousands of items, and
     # per-item schema validation cost ten times the computation. The shape is SlotOut's.
@@ -135,11 +148,13 @@ def list_slots(request: HttpRequest, query: Query[SlotQuery]) -> HttpResponse:
             text = stamps[moment] = '"' + moment.strftime("%Y-%m-%dT%H:%M:%SZ") + '"'
         return text
 
-    body = ",".join(
+    items = ",".join(
         f'{{"start":{stamp(slot.start)},"end":{stamp(slot.end)},"clinician":{who[slot.clinician_id]}}}'
         for slot in found
     )
-    return HttpResponse(f"[{body}]", content_type="application/json")
+    body = f"[{items}]"
+    cache.set(key, body, availability.CACHE_SECONDS)
+    return HttpResponse(body, content_type="application/json")
 
 
 class BookingIn(Schema):

@@ -208,6 +208,31 @@ def schedule_changed() -> None:
     transaction.on_commit(lambda: cache.set("slots:version", uuid.uuid4().hex, None))
 
 
+def cache_key(
+    *,
+    jurisdiction: str,
+    appointment_type: AppointmentType,
+    start: dt.datetime,
+    end: dt.datetime,
+    clinician_ids: Iterable[str] | None = None,
+) -> str:
+    """A key for anything derived from these free slots, valid until availability changes or the
+    minute turns (notice and horizon move with the clock)."""
+    version = cache.get_or_set("slots:version", "0", None)
+    ids = ",".join(sorted(clinician_ids)) if clinician_ids is not None else "*"
+    minute = timezone.now().strftime("%Y%m%d%H%M")
+    parts = [
+        str(version),
+        str(appointment_type.pk),
+        jurisdiction,
+        start.isoformat(),
+        end.isoformat(),
+        ids,
+        minute,
+    ]
+    return ":".join(parts)
+
+
 def cached_free_slots(
     *,
     jurisdiction: str,
@@ -218,19 +243,13 @@ def cached_free_slots(
 ) -> tuple[list[slots.Slot], dict[str, str]]:
     """``free_slots`` for display: the slots and each clinician's display name."""
     now = timezone.now()
-    version = cache.get_or_set("slots:version", "0", None)
-    ids = ",".join(sorted(clinician_ids)) if clinician_ids is not None else "*"
-    minute = now.strftime("%Y%m%d%H%M")
-    parts = [
-        str(version),
-        str(appointment_type.pk),
-        jurisdiction,
-        start.isoformat(),
-        end.isoformat(),
-        ids,
-        minute,
-    ]
-    key = "slots:" + ":".join(parts)
+    key = "slots:" + cache_key(
+        jurisdiction=jurisdiction,
+        appointment_type=appointment_type,
+        start=start,
+        end=end,
+        clinician_ids=clinician_ids,
+    )
     hit = cache.get(key)
     if hit is not None:
         rows, names = hit

@@ -373,7 +373,7 @@ def test_the_slots_request_uses_a_fixed_number_of_queries(frozen, staff):
     with CaptureQueriesContext(connection) as ctx:
         cached.get("/api/v1/slots", {"jurisdiction": "US-NY", "start": "2026-12-01", "days": 30})
     assert len(ctx.captured_queries) < large
-    assert large <= 16
+    assert large <= 24  # the computation plus the cache look-ups and writes
 
 
 def test_a_held_time_stays_bookable_while_the_notice_window_passes(
