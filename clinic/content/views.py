@@ -46,11 +46,12 @@ def learn_page(request: HttpRequest, slug: str) -> HttpResponse:
 @public_page
 @require_safe
 def crisis(request: HttpRequest) -> HttpResponse:
-    countries = sorted(set(CrisisLine.objects.values_list("country", flat=True)))
+    by_country: dict[str, list[CrisisLine]] = {}
+    for line in CrisisLine.objects.order_by("country", "order", "id"):
+        by_country.setdefault(line.country, []).append(line)
     chosen = request.GET.get("country", "").upper()
-    if chosen not in countries:
+    if chosen not in by_country:
         chosen = ""
-    by_country = {c: [line for line in CrisisLine.objects.all() if line.country == c] for c in countries}
     return render(
         request,
         "content/crisis.html",

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic.accounts.models import Licence, Role, User
@@ -65,13 +65,7 @@ def offer(
 ) -> Offer:
     """Calendars of every active clinician with a verified licence for ``jurisdiction`` that is
     still valid on some day of the range. Licence validity per date is left to the slot module."""
-    licences = Licence.objects.filter(
-        jurisdiction=jurisdiction,
-        verified_at__isnull=False,
-        expires_on__gte=(start - MARGIN).date(),
-        clinician__is_active=True,
-        clinician__role=Role.CLINICIAN,
-    ).select_related("clinician")
+    licences = valid_licences(jurisdiction, (start - MARGIN).date()).select_related("clinician")
     if clinician_ids is not None:
         licences = licences.filter(clinician__public_id__in=list(clinician_ids))
     by_id: dict[int, Licence] = {licence.clinician_id: licence for licence in licences}
@@ -269,9 +263,18 @@ def cached_free_slots(
     return found, names
 
 
-def has_any_licensed_clinician(jurisdiction: str) -> bool:
+def valid_licences(jurisdiction: str, on_or_after: dt.date) -> QuerySet[Licence]:
+    """Verified licences for ``jurisdiction`` of active clinicians, not expired before the day."""
     return Licence.objects.filter(
-        Q(jurisdiction=jurisdiction, verified_at__isnull=False, expires_on__gte=timezone.now().date()),
+        jurisdiction=jurisdiction,
+        verified_at__isnull=False,
+        expires_on__gte=on_or_after,
         clinician__is_active=True,
         clinician__role=Role.CLINICIAN,
-    ).exists()
+    )
+
+
+def licensed_clinicians(jurisdiction: str) -> list[User]:
+    """The doctors a patient may choose for ``jurisdiction``, by name: one query."""
+    licences = valid_licences(jurisdiction, timezone.now().date()).select_related("clinician")
+    return sorted((licence.clinician for licence in licences), key=lambda c: c.display_name)

@@ -4,6 +4,7 @@ event says only that there is a video appointment with the clinic: no clinical w
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from clinic.scheduling.models import Booking
@@ -19,7 +20,7 @@ def booking_ics(
     event = Event()
     event.add("uid", booking.ics_uid)
     event.add("sequence", booking.ics_sequence)
-    event.add("dtstamp", booking.created_at if method == "REQUEST" and booking.ics_sequence == 0 else _now())
+    event.add("dtstamp", timezone.now())  # when this copy of the invitation was made
     event.add("dtstart", booking.start)
     event.add("dtend", booking.end)
     event.add("summary", f"Video appointment with {settings.CLINIC_NAME}")
@@ -44,9 +45,3 @@ def booking_ics(
 
 def _address(from_email: str) -> str:
     return from_email.rsplit("<", 1)[-1].rstrip(">").strip()
-
-
-def _now():  # noqa: ANN202
-    from django.utils import timezone
-
-    return timezone.now()

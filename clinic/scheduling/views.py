@@ -26,7 +26,7 @@ from clinic.audit.actions import audit_record
 from clinic.audit.models import Action
 from clinic.content.crisis import crisis_lines
 from clinic.scheduling import actions, availability
-from clinic.scheduling.forms import CancelForm, ConfirmForm, HoldForm, SlotQueryForm, WaitlistForm
+from clinic.scheduling.forms import ZONES, CancelForm, ConfirmForm, HoldForm, SlotQueryForm, WaitlistForm
 from clinic.scheduling.ics import booking_ics
 from clinic.scheduling.jurisdictions import country_of, jurisdiction_name
 from clinic.scheduling.models import Booking, BookingStatus, Hold, hash_token
@@ -92,37 +92,27 @@ def slot_days(
     return [DayOfSlots(day, by_day.get(day, [])) for day in every_day], names
 
 
-def licensed_clinicians(jurisdiction: str) -> list[User]:
-    found = availability.offer(
-        jurisdiction=jurisdiction,
-        appointment_type=actions.consultation_type(),
-        start=timezone.now(),
-        end=timezone.now() + dt.timedelta(days=1),
-    )
-    return sorted(found.clinicians.values(), key=lambda c: c.display_name)
-
-
 @require_safe
 def book(request: HttpRequest) -> HttpResponse:
     """Step 1 and 2: where you will be, then the free times in your zone."""
     initial_zone = request.user.time_zone if request.user.is_authenticated else ""
     if "jurisdiction" not in request.GET:
         form = SlotQueryForm(initial={"tz": initial_zone})
-        return render(request, "scheduling/book.html", {"form": form, "zones": _zones()})
+        return render(request, "scheduling/book.html", {"form": form, "zones": ZONES})
     form = SlotQueryForm(request.GET)
     if not form.is_valid():
-        return render(request, "scheduling/book.html", {"form": form, "zones": _zones()}, status=400)
+        return render(request, "scheduling/book.html", {"form": form, "zones": ZONES}, status=400)
     data = form.cleaned_data
     zone, jurisdiction = data["tz"], data["jurisdiction"]
     today = timezone.now().astimezone(ZoneInfo(zone)).date()
     first_day = max(data["start"] or today, today)
     horizon = actions.consultation_type().horizon_days
     first_day = min(first_day, today + dt.timedelta(days=horizon))
-    doctors = licensed_clinicians(jurisdiction)
+    doctors = availability.licensed_clinicians(jurisdiction)
     clinician_id = data["clinician"]
     if clinician_id and clinician_id not in {str(d.public_id) for d in doctors}:
         form.add_error("clinician", "That doctor is not licensed where you will be. Choose another.")
-        return render(request, "scheduling/book.html", {"form": form, "zones": _zones()}, status=400)
+        return render(request, "scheduling/book.html", {"form": form, "zones": ZONES}, status=400)
     days, _ = slot_days(
         jurisdiction=jurisdiction, zone=zone, clinician_id=clinician_id, first_day=first_day, days=DAYS_SHOWN
     )
@@ -154,12 +144,6 @@ def book(request: HttpRequest) -> HttpResponse:
             "waitlist_form": WaitlistForm(initial={"jurisdiction": jurisdiction, "email": email}),
         },
     )
-
-
-def _zones() -> list[str]:
-    from clinic.scheduling.forms import ZONES
-
-    return ZONES
 
 
 @require_POST
