@@ -1,8 +1,13 @@
 """Mendwell's figures: printed, never asserted. `make bench`.
 
 1. Slot computation alone (pure module): 100 clinicians x 30 days, about a third booked.
-2. The full slots request over HTTP for the same clinic (gunicorn, SQLite): median and p95.
-3. SQL queries of the slots request for 1 clinician x 1 day and 100 clinicians x 30 days.
+2. The full slots request over HTTP for the same clinic (gunicorn, SQLite): the first request
+   (every clinician's free starts computed), cold requests (a new first day each time, so no
+   answer is kept for it), and the request after a booking (that clinician computed again).
+3. Pages of the demo clinic against a bare "hello" view on the same server, gunicorn with 2
+   workers, measured with wrk (16 connections) in interleaved rounds: requests/s as a ratio of
+   hello's, p99 as a multiple of hello's; and the home page on `make run`'s server as a ratio of
+   the same page on gunicorn. Each line says the load average when it was taken.
 4. Contention: 50 patients book one slot at the same moment, on SQLite and (when
    BENCH_POSTGRES_URL or DATABASE_URL names one) PostgreSQL.
 """
@@ -20,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.live import contend, get_json, live_server  # noqa: E402
+from bench import site  # noqa: E402
 from clinic.scheduling import slots  # noqa: E402
+from tests.support.live import book, contend, free_port, get_json, live_server  # noqa: E402
 
 CLINICIANS, DAYS, RUNS = 100, 30, 30
 
@@ -104,16 +110,34 @@ def main() -> None:
     )
 
     print(f"\nFull GET /api/v1/slots over HTTP ({CLINICIANS} clinicians x {DAYS} days, ~1/3 booked, SQLite):")
-    with live_server(None, clinicians=CLINICIANS, booked_days=DAYS + 1, workers=1, threads=1) as server:
-        start = now.date().isoformat()
+    with live_server(
+        None, clinicians=CLINICIANS, patients=1, booked_days=DAYS + 1, workers=1, threads=1
+    ) as server:
         base = f"{server.base_url}/api/v1/slots?jurisdiction=US-NY"
-        count = len(get_json(f"{base}&start={start}&days={DAYS}"))  # type: ignore[arg-type]
+        first = fetch_each([f"{base}&start={now.date().isoformat()}&days={DAYS}"])
+        count = len(get_json(f"{base}&start={now.date().isoformat()}&days={DAYS}"))  # type: ignore[arg-type]
+        report(f"{DAYS} days, first request (computes every clinician)", first)
         for days, label in ((DAYS, f"{DAYS} days, {count} slots"), (7, "7 days (a patient's first screen)")):
-            # Computed: a different first day each time, so the minute-long slot cache never helps.
+            # Cold: a different first day each time, so no answer is kept for it.
             first_days = [(now.date() + dt.timedelta(days=n % 28 + 1)).isoformat() for n in range(RUNS)]
-            report(f"{label}, computed", fetch_each([f"{base}&start={d}&days={days}" for d in first_days]))
-            warm = f"{base}&start={start}&days={days}"
-            report(f"{label}, cached", fetch_each([warm] * (RUNS + 1))[1:])
+            report(f"{label}, cold", fetch_each([f"{base}&start={d}&days={days}" for d in first_days]))
+        tomorrow = (now + dt.timedelta(days=1)).date().isoformat()
+        slot = get_json(f"{base}&start={tomorrow}&days=1")[0]  # type: ignore[index]
+        status = book(
+            server.base_url,
+            server.sessions[0],
+            {
+                "jurisdiction": "US-NY",
+                "start": slot["start"],
+                "time_zone": "America/New_York",
+                "idempotency_key": "00000000-0000-4000-8000-000000000001",
+            },  # fmt: skip
+        )
+        after = fetch_each([f"{base}&start={now.date().isoformat()}&days={DAYS}"])
+        report(f"{DAYS} days, just after a booking ({status}: one clinician computed again)", after)
+        print(f"  ({site.load()})")
+
+    pages()
 
     print("\nContention: 50 patients book the same slot at the same moment (gunicorn 4 workers x 8 threads):")
     pg = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("DATABASE_URL", "")
@@ -137,5 +161,64 @@ def main() -> None:
         print("  PostgreSQL  skipped (set BENCH_POSTGRES_URL=postgres://user@host:5432/db)")
 
 
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+PAGES = {
+    "hello": "/bench/hello",
+    "home": "/",
+    "learn": "/learn/ketamine-for-depression/",
+    "crisis": "/crisis/",
+    "consultation": "/learn/consultation/",
+    "slot page": "/book/?jurisdiction=US-NY&tz=America/New_York",
+    "signed in (/me/)": "/me/",
+}
+
+
+def pages() -> None:
+    print(
+        f"\nPages of the demo clinic, gunicorn 2 workers, wrk 16 connections, {ROUNDS} interleaved rounds "
+        f"of {SECONDS:.0f} s (median of rounds):"
+    )
+    with site.demo() as (env, session):
+        with site.gunicorn(env, free_port()) as gunicorn, site.make_run_server(env, free_port()) as run:
+            rates: dict[str, list[float]] = {name: [] for name in [*PAGES, "make run home"]}
+            p99s: dict[str, list[float]] = {name: [] for name in rates}
+            ratios: dict[str, list[float]] = {name: [] for name in rates}
+            tails: dict[str, list[float]] = {name: [] for name in rates}
+            loads: dict[str, str] = {}
+            problems: dict[str, str] = {}
+            for _ in range(ROUNDS):
+                for name, path in [*PAGES.items(), ("make run home", "/")]:
+                    url = (run if name == "make run home" else gunicorn) + path
+                    cookie = f"sessionid={session}" if path == "/me/" else ""
+                    rate, p99, problem = site.wrk(url, SECONDS, cookie=cookie)
+                    rates[name].append(rate)
+                    p99s[name].append(p99)
+                    loads[name] = site.load()
+                    if problem:
+                        problems[name] = problem
+                for name in rates:
+                    against = "home" if name == "make run home" else "hello"
+                    ratios[name].append(rates[name][-1] / rates[against][-1])
+                    tails[name].append(p99s[name][-1] / p99s["hello"][-1])
+            med = statistics.median
+            for name in PAGES:
+                print(
+                    f"  {name:<18} {med(rates[name]):8.1f} req/s  ratio {med(ratios[name]):5.2f}  "
+                    f"p99 {med(p99s[name]):7.1f} ms ({med(tails[name]):4.1f}x hello's)  {loads[name]}"
+                    + (f"  [{problems[name]}]" if name in problems else "")
+                )
+            name = "make run home"
+            print(
+                f"  make run's server, home page: {med(rates[name]):.1f} req/s, "
+                f"ratio {med(ratios[name]):.2f} of the same page on gunicorn 2 workers; "
+                f"p99 {med(p99s[name]):.1f} ms  {loads[name]}"
+                + (f"  [{problems[name]}]" if name in problems else "")
+            )
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["pages"]:  # only the pages: python bench/run.py pages
+        pages()
+    else:
+        main()

@@ -1,40 +1,13 @@
 """Named personas for every test (STYLE.md): a patient, another patient, a clinician, a
-clinician licensed elsewhere, staff, and an outsider (anonymous)."""
-
-import datetime as dt
+clinician licensed elsewhere, a nurse, staff, and an outsider (anonymous)."""
 
 import pytest
-from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+import time_machine
 from django.test import Client
-from django.utils import timezone
 
-from clinic.accounts.models import Licence, Role, User
-
-PASSWORD = "correct-horse-battery-9"  # noqa: S105
-
-
-def make_user(
-    email: str, role: Role, *, mfa: bool = False, zone: str = "America/New_York", name: str = ""
-) -> User:
-    user = User.objects.create_user(email, PASSWORD, role=role, time_zone=zone, display_name=name)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    if mfa:
-        secret = generate_totp_secret()
-        TOTP.activate(user, secret)
-        user.totp_secret = secret  # type: ignore[attr-defined]
-    return user
-
-
-def license_user(clinician: User, jurisdiction: str, verifier: User) -> Licence:
-    return Licence.objects.create(
-        clinician=clinician,
-        jurisdiction=jurisdiction,
-        number=f"{jurisdiction}-1",
-        expires_on=timezone.now().date() + dt.timedelta(days=365),
-        verified_by=verifier,
-        verified_at=timezone.now(),
-    )
+from clinic.accounts.models import Role, User
+from tests.support.booking import NOW, give_hours
+from tests.support.personas import PASSWORD, client_for, license_user, make_nurse, make_user  # noqa: F401
 
 
 @pytest.fixture
@@ -66,11 +39,14 @@ def clinician_elsewhere(db, staff) -> User:
     return user
 
 
-def client_for(user: User | None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
+@pytest.fixture
+def nurse(db, staff) -> User:
+    return make_nurse(staff)
+
+
+@pytest.fixture
+def nurse_client(nurse) -> Client:
+    return client_for(nurse)
 
 
 @pytest.fixture
@@ -91,3 +67,17 @@ def staff_client(staff) -> Client:
 @pytest.fixture
 def clinician_client(clinician) -> Client:
     return client_for(clinician)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def open_clinic(clinician, clinician_elsewhere):
+    """Dr Doc (New York, licensed US-NY) and Dr Far (Los Angeles, licensed US-CA), 9–5 daily."""
+    give_hours(clinician)
+    give_hours(clinician_elsewhere)
+    return clinician

@@ -7,7 +7,9 @@ rotate_encryption_keys`` then re-encrypts every stored value under the newest ke
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,8 @@ from django.db import models
 
 
 def local_key_file_keys(path: Path) -> list[str]:
-    """Keys for the embedded run: read from a git-ignored file, created on first use."""
+    """Keys for the embedded run: read from a git-ignored file, created (mode 0600) when missing.
+    Called by ``manage.py create_local_key``, never at import time."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -30,6 +33,11 @@ def local_key_file_keys(path: Path) -> list[str]:
 
 @functools.cache
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise ImproperlyConfigured(
+            "No field encryption key: set FIELD_ENCRYPTION_KEYS, or run `manage.py create_local_key` "
+            "for the embedded run (make run does)."
+        )
     try:
         return MultiFernet([Fernet(key.encode()) for key in keys])
     except ValueError as exc:
@@ -46,6 +54,19 @@ def encrypt(plaintext: str) -> str:
     return fernet().encrypt(plaintext.encode()).decode()
 
 
+# Every Fernet token starts so (version byte 0x80, base64-encoded).
+FERNET_PREFIX = "gAAAA"
+
+
+def try_decrypt(token: str) -> str | None:
+    """The plaintext, or None when no key opens ``token`` (for data that may be dropped, such
+    as a session)."""
+    try:
+        return fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return None
+
+
 def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
@@ -58,6 +79,26 @@ def decrypt(token: str) -> str:
 
 def rotate(token: str) -> str:
     return fernet().rotate(token.encode()).decode()
+
+
+def seal(values: dict[str, Any], *, purpose: str) -> str:
+    """A short-lived encrypted value: JSON ``values`` under the field keys, bound to
+    ``purpose``, with Fernet's own timestamp. For task arguments that a worker must read but
+    the database must not keep in the clear (``clinic.mail``)."""
+    return fernet().encrypt(json.dumps({"purpose": purpose, "values": values}).encode()).decode()
+
+
+def unseal(token: str, *, purpose: str, max_age: dt.timedelta) -> dict[str, Any] | None:
+    """The values of a ``seal`` made for ``purpose`` within ``max_age``; None when it is older,
+    made for something else, or not ours."""
+    try:
+        data = json.loads(fernet().decrypt(token.encode(), ttl=int(max_age.total_seconds())))
+    except (InvalidToken, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("purpose") != purpose:
+        return None
+    values = data.get("values")
+    return values if isinstance(values, dict) else None
 
 
 class EncryptedTextField(models.TextField):
@@ -89,3 +130,16 @@ def encrypted_fields() -> list[tuple[type[models.Model], list[str]]]:
         if names:
             found.append((model, names))
     return found
+
+
+def encrypt_plaintext_column(model: type[models.Model], *fields: str) -> int:
+    """For data migrations that turn a plain text column into an ``EncryptedTextField``: run it
+    while the migration state still has the column as a plain ``TextField`` (so reading gives
+    the stored text), before the field becomes encrypted. Empty values are encrypted too, as
+    the field itself does. Returns how many rows were rewritten."""
+    count = 0
+    for row in model._base_manager.values("pk", *fields).iterator(chunk_size=500):
+        changes = {name: encrypt(row[name] or "") for name in fields}
+        model._base_manager.filter(pk=row["pk"]).update(**changes)
+        count += 1
+    return count

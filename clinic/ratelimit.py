@@ -27,11 +27,9 @@ def hit(*, group: str, key: str, rate: str) -> bool:
     window = int(timezone.now().timestamp()) // period
     digest = hashlib.sha256(f"{group}:{key}".encode()).hexdigest()[:32]
     cache_key = f"rl:{group}:{digest}:{window}"
-    if cache.add(cache_key, 1, timeout=period + 5):
-        return limit < 1
     try:
         count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
+    except ValueError:  # the window's first hit (the same number of cache round trips as others)
         cache.add(cache_key, 1, timeout=period + 5)
         count = 1
     return count > limit

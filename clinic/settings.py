@@ -50,8 +50,8 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-# pytest (8.2+) announces itself in PYTEST_VERSION: tests run as "test" unless told otherwise.
-DJANGO_ENV = env_str("DJANGO_ENV", "test" if "PYTEST_VERSION" in os.environ else "development")
+# "test" is set by clinic/test_settings.py, the module pytest uses.
+DJANGO_ENV = env_str("DJANGO_ENV", "development")
 if DJANGO_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured("DJANGO_ENV must be development, test or production.")
 PRODUCTION = DJANGO_ENV == "production"
@@ -68,15 +68,21 @@ def required_in_production(name: str, dev_default: str) -> str:
 SECRET_KEY = required_in_production(
     "SECRET_KEY", "development-only-secret-key-never-used-in-production-0123456789abcdef"
 )
-DEBUG = env_bool("DEBUG", not PRODUCTION and DJANGO_ENV != "test")
+# Off unless asked for: the demo shows the product's own 404/403/500 pages, never Django's
+# debug pages with every URL listed. DEBUG=1 turns them on for development.
+DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", required_in_production("ALLOWED_HOSTS", "127.0.0.1,localhost"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CLINIC_NAME = env_str("CLINIC_NAME", "Mendwell")
+# The public "Our outcomes" page (the registry's latest snapshot); 0 shows a plain notice instead.
+OUTCOMES_PUBLIC = env_bool("OUTCOMES_PUBLIC", True)
 
 # Field encryption keys live apart from SECRET_KEY so either can rotate without the other.
 # Newest first; older keys still decrypt until `manage.py rotate_encryption_keys` has run.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+# The embedded run keeps its key in a git-ignored file that `manage.py create_local_key` makes
+# (`make run` calls it); importing settings never creates files.
 FIELD_ENCRYPTION_KEY_FILE = VAR_DIR / "field_encryption.key"
 if not FIELD_ENCRYPTION_KEYS:
     if PRODUCTION:
@@ -84,9 +90,10 @@ if not FIELD_ENCRYPTION_KEYS:
             "FIELD_ENCRYPTION_KEYS is required when DJANGO_ENV=production: one or more Fernet "
             "keys, newest first, separated by commas."
         )
-    from clinic.crypto import local_key_file_keys
-
-    FIELD_ENCRYPTION_KEYS = local_key_file_keys(FIELD_ENCRYPTION_KEY_FILE)
+    if FIELD_ENCRYPTION_KEY_FILE.exists():
+        FIELD_ENCRYPTION_KEYS = [
+            line.strip() for line in FIELD_ENCRYPTION_KEY_FILE.read_text().splitlines() if line.strip()
+        ]
 for _key in FIELD_ENCRYPTION_KEYS:
     try:
         Fernet(_key.encode())
@@ -121,13 +128,20 @@ INSTALLED_APPS = [
     "clinic.scheduling",
     "clinic.intake",
     "clinic.visits",
+    "clinic.measures",
+    "clinic.register",
+    "clinic.care",
+    "clinic.outcomes",
+    "clinic.portal",
     "clinic.api",
 ]
 
 MIDDLEWARE = [
     "clinic.middleware.RequestIdMiddleware",
+    "clinic.api.guard.ApiBodyGuard",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "clinic.middleware.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -163,7 +177,15 @@ TEMPLATES = [
 # Database: SQLite in WAL mode by default. Write transactions are taken IMMEDIATE so that
 # two writers queue on the lock at BEGIN instead of failing half-way with "database is locked".
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'mendwell.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+# Kept connections (DB_CONN_MAX_AGE seconds, checked before reuse) save the connect and its
+# PRAGMAs. The WSGI entry (clinic/wsgi.py) keeps them for 600 s unless told otherwise; everything
+# else (the ASGI process, the worker, manage.py) opens one per request or task: under daphne a
+# kept SQLite connection was seen holding an old read snapshot, so a cache write failed.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -180,7 +202,16 @@ CACHES = {
         if REDIS_URL
         # A database cache needs no other service, yet is shared by every process: rate limits
         # and used-TOTP markers must hold across the web process and a restart.
-        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mendwell_cache"}
+        # Bounded (clinic.cache): no value over 512 KB, 32 MB and 5,000 rows in all.
+        else {
+            "BACKEND": "clinic.cache.BoundedDatabaseCache",
+            "LOCATION": "mendwell_cache",
+            "OPTIONS": {
+                "MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 5000),
+                "MAX_ENTRY_BYTES": env_int("CACHE_MAX_ENTRY_BYTES", 512 * 1024),
+                "MAX_TOTAL_BYTES": env_int("CACHE_MAX_TOTAL_BYTES", 32 * 1024 * 1024),
+            },
+        }
     )
 }
 
@@ -192,6 +223,9 @@ elif TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend"}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
+    # django-tasks' jobs need its job class; a forking worker costs about a second per task, so
+    # workers run tasks in their own process (several workers give the parallelism).
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job", "WORKER_CLASS": "rq.SimpleWorker"}
 elif TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 else:
@@ -199,7 +233,12 @@ else:
 
 CHANNEL_LAYERS = {
     "default": (
-        {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        # The socket timeout must outlast channels-redis' own 5-second wait for a message, or
+        # an idle call's websocket dies with "Timeout reading from Redis".
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
+        }
         if REDIS_URL
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )
@@ -260,7 +299,9 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = CLINIC_NAME
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 
-# Sessions: 30 minutes idle, 12 hours at most (clinic.middleware.SessionTimeoutMiddleware).
+# Sessions: encrypted at rest (clinic.sessions); 30 minutes idle, 12 hours at most
+# (clinic.middleware.SessionTimeoutMiddleware).
+SESSION_ENGINE = "clinic.sessions"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30))
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env_int("SESSION_ABSOLUTE_HOURS", 12))
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
@@ -272,9 +313,13 @@ SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Health probes come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", PRODUCTION) else None
 )
+# The same client address for allauth's rate limits: the proxy's one X-Forwarded-For entry.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if SECURE_PROXY_SSL_HEADER else 0
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
@@ -301,16 +346,16 @@ CONTENT_SECURITY_POLICY = {
 
 # Static files
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-if not PRODUCTION:
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# Hashed names (collectstatic writes them), so WhiteNoise serves them with year-long cache
+# lifetimes; `make run` collects them. With DEBUG=1 files are served from the source tree.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PRODUCTION
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
@@ -338,10 +383,27 @@ JITSI_APP_SECRET = env_str("JITSI_APP_SECRET", "")
 if VIDEO_PROVIDER == "jitsi" and not (JITSI_DOMAIN and JITSI_APP_ID and JITSI_APP_SECRET):
     raise ImproperlyConfigured("VIDEO_PROVIDER=jitsi needs JITSI_DOMAIN, JITSI_APP_ID and JITSI_APP_SECRET.")
 
+# An acute urgent item nobody acknowledges within this time is escalated to every clinician and
+# staff member (clinic.intake.tasks).
+URGENT_ESCALATE_AFTER = timedelta(minutes=env_int("URGENT_ESCALATE_MINUTES", 15))
+
+# Treatment plans (clinic.care): a PDMP check counts for this many days after the day it was made
+# (state rules differ: the clinic sets its own, at least as strict as its states'), and the
+# dashboard lists a plan this many days before its legal basis or PDMP check lapses.
+CARE_PDMP_MAX_AGE_DAYS = env_int("CARE_PDMP_MAX_AGE_DAYS", 90)
+CARE_LAPSE_WARNING_DAYS = env_int("CARE_LAPSE_WARNING_DAYS", 14)
+
 # Crisis help: the country whose numbers are shown when we know nothing else.
 DEFAULT_COUNTRY = env_str("DEFAULT_COUNTRY", "US")
 # Contact form: submissions per address per hour.
 CONTACT_RATE = env_str("CONTACT_RATE", "5/h")
+# Free-time requests per address that may compute starts (after a schedule change); answers from
+# the precomputed starts are never limited.
+SLOT_COMPUTE_RATE = env_str("SLOT_COMPUTE_RATE", "30/m")
+# Public pages as served to a visitor without cookies, kept in each web process
+# (clinic.middleware.PublicPageCacheMiddleware). 0 turns it off.
+PUBLIC_PAGE_SECONDS = env_int("PUBLIC_PAGE_SECONDS", 60)
+PUBLIC_PAGE_ENTRIES = 200
 
 LOGGING = {
     "version": 1,
@@ -355,13 +417,6 @@ if VIDEO_PROVIDER == "jitsi":
     # The Jitsi room is an iframe from the clinic's own Jitsi server, driven by its script.
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["script-src"].append(f"https://{JITSI_DOMAIN}")
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["frame-src"] = [f"https://{JITSI_DOMAIN}"]
-
-if DJANGO_ENV == "test":
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    if "TASKS_BACKEND" not in os.environ:
-        TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
 if PRODUCTION:
     # Let `check --deploy` see the real values and never fall back to a default key.

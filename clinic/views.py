@@ -17,6 +17,17 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 400 page, in the site's layout. Only our own ``BadRequest`` messages are shown (they
+    say what to change); other refusals (a suspicious request, a body too large) get the generic
+    text."""
+    from django.core.exceptions import BadRequest
+    from django.shortcuts import render
+
+    message = str(exception) if type(exception) is BadRequest else ""
+    return render(request, "400.html", {"message": message}, status=400)
+
+
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page says; point them at the icon."""
     from django.shortcuts import redirect

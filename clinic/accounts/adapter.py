@@ -2,14 +2,13 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
-from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 
 from clinic import crypto
-from clinic.accounts.models import Role
-from clinic.mail import send_email_task
+from clinic.accounts.emails import ALLAUTH, seal_allauth_context
+from clinic.accounts.models import Role, User
+from clinic.mail import queue_email
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -23,15 +22,13 @@ class AccountAdapter(DefaultAccountAdapter):
         return reverse("accounts:home")
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        """Render now, send through the task queue once the transaction commits."""
-        context.setdefault("clinic_name", settings.CLINIC_NAME)
-        message = self.render_mail(template_prefix, email, context)
-        html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), "")
-        transaction.on_commit(
-            lambda: send_email_task.enqueue(
-                to=list(message.to), subject=str(message.subject), text=message.body, html=html
-            )
-        )
+        """Through the clinic's one email path: the worker renders it. The task keeps the
+        template and the account's id; the address, links and codes travel sealed."""
+        refs = {"template": template_prefix}
+        user = context.get("user")
+        if isinstance(user, User):
+            refs["user"] = str(user.public_id)
+        queue_email(ALLAUTH, refs=refs, secrets={"to": email, "context": seal_allauth_context(context)})
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -1,30 +1,34 @@
+from __future__ import annotations
+
 import datetime
 import uuid
 import zoneinfo
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from clinic.accounts.jurisdictions import end_of_day
+from clinic.accounts.validators import validate_time_zone
 from clinic.crypto import EncryptedTextField
 
-
-def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone (use a name like America/New_York).")
+__all__ = ["Licence", "PatientProfile", "Role", "User", "is_nurse", "validate_time_zone"]
 
 
 class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
     CLINICIAN = "clinician", "Clinician"
+    # Licensed; during treatment sessions records vitals and observations for the patients
+    # they are scheduled with, never a dose, never a signature. Reads no patient data otherwise.
+    NURSE = "nurse", "Nurse"
     STAFF = "staff", "Staff"
 
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **fields: object) -> "User":
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **fields)
@@ -32,10 +36,16 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> User:
         fields.setdefault("role", Role.STAFF)
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **fields)
+
+    def on_call(self) -> list[User]:
+        """Who gets urgent items: the clinicians staff put on call. With nobody on call, every
+        active clinician does: an urgent screen must never land in an empty room."""
+        active = self.filter(role=Role.CLINICIAN, is_active=True)
+        return list(active.filter(on_call=True)) or list(active)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -84,13 +94,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role == Role.STAFF
 
     @property
+    def is_nurse(self) -> bool:
+        return self.role == Role.NURSE
+
+    @property
     def needs_mfa(self) -> bool:
-        """Clinicians and staff reach their areas only with a second factor."""
-        return self.role in (Role.CLINICIAN, Role.STAFF)
+        """Clinicians, nurses and staff reach their areas only with a second factor."""
+        return self.role in (Role.CLINICIAN, Role.NURSE, Role.STAFF)
 
     def has_mfa(self) -> bool:
-        from allauth.mfa.models import Authenticator
-
         return Authenticator.objects.filter(
             user=self, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
         ).exists()
@@ -100,10 +112,32 @@ class User(AbstractBaseUser, PermissionsMixin):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
-class Licence(models.Model):
-    """A clinician's licence to practise in one jurisdiction (ISO 3166-2, e.g. US-NY).
+def is_nurse(user: object) -> bool:
+    """A signed-in nurse (anonymous visitors and every other role: False)."""
+    return isinstance(user, User) and user.role == Role.NURSE
 
-    Counts only when staff have verified it and it has not expired on the day in question.
+
+class LicenceQuerySet(models.QuerySet["Licence"]):
+    def usable(self, jurisdiction: str, *, from_: datetime.datetime) -> LicenceQuerySet:
+        """Verified licences for ``jurisdiction`` of active clinicians that may still be valid
+        at some instant from ``from_`` on. A coarse filter in SQL (a day either side); the exact
+        instant is ``Licence.valid_until``."""
+        return self.filter(
+            jurisdiction=jurisdiction,
+            verified_at__isnull=False,
+            expires_on__gte=(from_ - datetime.timedelta(days=1)).date(),
+            clinician__is_active=True,
+            clinician__role=Role.CLINICIAN,
+        )
+
+
+class Licence(models.Model):
+    """A clinician's or nurse's licence to practise in one jurisdiction (ISO 3166-2, e.g. US-NY).
+    Only clinicians' licences offer them for bookings (``usable``).
+
+    Counts only when staff have verified it, and only until the end of its expiry date in the
+    jurisdiction's own time zone (``valid_until``): the one rule slots, holds, bookings,
+    reschedules and the visit all use.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -113,6 +147,8 @@ class Licence(models.Model):
     expires_on = models.DateField()
     verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     verified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LicenceQuerySet.as_manager()
 
     class Meta:
         ordering = ["jurisdiction"]
@@ -130,8 +166,18 @@ class Licence(models.Model):
     def __str__(self) -> str:
         return f"{self.jurisdiction} {self.number}"
 
-    def is_valid_on(self, day: datetime.date) -> bool:
-        return self.verified_at is not None and self.expires_on >= day
+    @property
+    def valid_until(self) -> datetime.datetime:
+        """The instant this licence stops counting: the end of its expiry date in the
+        jurisdiction (``accounts.jurisdictions.end_of_day``)."""
+        return end_of_day(self.jurisdiction, self.expires_on)
+
+    def is_valid_at(self, instant: datetime.datetime) -> bool:
+        return self.verified_at is not None and instant < self.valid_until
+
+    def covers(self, start: datetime.datetime, end: datetime.datetime) -> bool:
+        """Valid for a whole visit: verified, and not expiring before it ends."""
+        return self.verified_at is not None and end <= self.valid_until
 
 
 class PatientProfile(models.Model):
@@ -155,8 +201,3 @@ class PatientProfile(models.Model):
     @property
     def birth_date(self) -> datetime.date | None:
         return datetime.date.fromisoformat(self.date_of_birth) if self.date_of_birth else None
-
-
-def age_on(birth: datetime.date, day: datetime.date) -> int:
-    """Whole years of age on ``day`` (a 29 February birthday counts from 1 March)."""
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

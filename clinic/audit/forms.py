@@ -1,5 +1,6 @@
 from django import forms
 
+from clinic import dates
 from clinic.audit.models import Action
 
 
@@ -8,5 +9,5 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *Action.choices])
     patient = forms.UUIDField(required=False, label="Patient id")
     subject = forms.CharField(required=False, max_length=64, label="Subject id")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    since = dates.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = dates.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

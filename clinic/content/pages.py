@@ -7,6 +7,8 @@ deploy).
 from __future__ import annotations
 
 import functools
+import html as html_lib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +54,37 @@ def render_markdown(text: str) -> tuple[str, dict[str, list[str]]]:
         url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer",
     )
-    return clean, getattr(md, "Meta", {})
+    return label_table_cells(clean), getattr(md, "Meta", {})
+
+
+_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+_HEAD_CELL = re.compile(r"<th\b[^>]*>(.*?)</th>", re.S)
+_ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
+_BODY_CELL = re.compile(r"<td\b")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def label_table_cells(clean_html: str) -> str:
+    """Give every body cell of a table its column's header as ``data-label``, and the table the
+    class ``stack``: on a phone the stylesheet shows each row as "header: value" lines instead
+    of columns squeezed until words break. Runs on sanitised HTML (the labels are escaped)."""
+
+    def one_table(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        labels = [html_lib.unescape(_TAG.sub("", cell)).strip() for cell in _HEAD_CELL.findall(inner)]
+
+        def one_row(row: re.Match[str]) -> str:
+            cells = iter(labels)
+
+            def one_cell(_cell: re.Match[str]) -> str:
+                label = next(cells, "")
+                return f'<td data-label="{html_lib.escape(label, quote=True)}"' if label else "<td"
+
+            return "<tr>" + _BODY_CELL.sub(one_cell, row.group(1)) + "</tr>"
+
+        return '<table class="stack">' + _ROW.sub(one_row, inner) + "</table>"
+
+    return _TABLE.sub(one_table, clean_html)
 
 
 @functools.cache

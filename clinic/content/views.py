@@ -10,11 +10,11 @@ from django_tasks_db.models import DBTaskResult
 
 from clinic.accounts.decorators import role_required
 from clinic.accounts.models import Role
-from clinic.audit.actions import audit_record, client_ip
+from clinic.audit.actions import Via, audit_record, client_ip
 from clinic.audit.models import Action
 from clinic.content import pages
 from clinic.content.actions import do_receive_contact, do_set_contact_status
-from clinic.content.crisis import crisis_lines
+from clinic.content.crisis import country_for, crisis_lines
 from clinic.content.forms import ContactForm, ContactStatusForm
 from clinic.content.models import ContactMessage, ContactStatus, CrisisLine
 from clinic.ratelimit import hit
@@ -55,7 +55,11 @@ def crisis(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "content/crisis.html",
-        {"lines": crisis_lines(chosen or None), "by_country": by_country, "chosen": chosen},
+        {
+            "lines": crisis_lines(chosen or country_for(request.user)),
+            "by_country": by_country,
+            "chosen": chosen,
+        },
     )
 
 
@@ -79,7 +83,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                     email=data["email"],
                     phone=data["phone"],
                     message=data["message"],
-                    request=request,
+                    via=Via.of(request),
                 )
             # A bot that filled the honeypot sees the same page and learns nothing.
             return redirect("content:contact_thanks")
@@ -141,7 +145,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_safe
 def inbox_message(request: HttpRequest, public_id: str) -> HttpResponse:
     item = get_object_or_404(ContactMessage, public_id=public_id)
-    audit_record(action=Action.CONTACT_READ, actor=request.user, subject=item, request=request)  # type: ignore[arg-type]
+    audit_record(action=Action.CONTACT_READ, actor=request.user, subject=item, via=Via.of(request))  # type: ignore[arg-type]
     return render(request, "content/inbox_message.html", {"item": item, "form": ContactStatusForm()})
 
 
@@ -154,6 +158,6 @@ def inbox_status(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, "Choose new, answered or closed.")
         return redirect("content:inbox_message", public_id=item.public_id)
     status = ContactStatus(form.cleaned_data["status"])
-    do_set_contact_status(actor=request.user, message=item, status=status, request=request)  # type: ignore[arg-type]
+    do_set_contact_status(actor=request.user, message=item, status=status, via=Via.of(request))  # type: ignore[arg-type]
     messages.success(request, f"Marked as {status.label.lower()}.")
     return redirect("content:inbox")

@@ -1,11 +1,16 @@
 """Intake: drafts, submission, triage, urgent items, and who may read an intake.
 
 Safety rules (DESIGN.md rule 1, INSTRUMENTS.md triage table):
-- acute (ASQ question 5 "yes"): the intake stops, the held time is released, an urgent item is
-  raised for the on-call clinician and they are emailed at once (no health data in the email);
-- safety assessment first (ASQ non-acute positive, or PHQ-9 item 9 ≥ 1): booking allowed, marked,
-  and its clinician notified the same way;
+- acute (ASQ question 5 "yes"): the intake stops, an urgent item is raised for the on-call
+  clinician and they are emailed at once (no health data in the email); until a clinician
+  acknowledges it, no booking can be made or confirmed by any path (``booking_block``);
+- ASQ question 5 declined: acute for alerting (the on-call clinician is told at once to call);
+  the patient may still book, marked "safety assessment first";
+- safety assessment first (ASQ non-acute positive, or PHQ-9 item 9 ≥ 1): a same-day follow-up
+  item for the on-call clinician whether or not a booking follows; booking allowed and marked;
 - routine: on to confirmation.
+The level that counts is the latest screen's: every finished screen is announced to the layer
+above (``journey.current().screened``), which re-marks the patient's future bookings.
 """
 
 from __future__ import annotations
@@ -13,21 +18,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 
-from clinic.accounts.models import Role, User
-from clinic.audit.actions import audit_record
+from clinic.accounts.models import PatientProfile, User
+from clinic.audit.actions import Via, audit_record
 from clinic.audit.models import Action
-from clinic.intake import instruments, scoring
-from clinic.intake.models import BreakGlass, IntakeResponse, IntakeStatus, TriageLevel, UrgentItem, UrgentKind
+from clinic.intake import instruments, journey, scoring
+from clinic.intake.models import IntakeResponse, IntakeStatus, TriageLevel, UrgentItem, UrgentKind
 from clinic.mail import queue_email
 
 FRESH_FOR = dt.timedelta(days=14)  # a PHQ-9 older than this at booking time is repeated
-BREAK_GLASS_FOR = dt.timedelta(hours=1)
 CONSENT_VERSION = "2026-11"
 
 
@@ -49,19 +50,62 @@ def fresh_intake(patient: User, now: dt.datetime | None = None) -> IntakeRespons
     )
 
 
-def open_acute_intake(patient: User) -> IntakeResponse | None:
-    """An acute screen of this patient that no clinician has acknowledged yet."""
-    item = (
-        UrgentItem.objects.filter(patient=patient, acknowledged_at__isnull=True, intake__isnull=False)
+def screen_for_booking(patient: User, now: dt.datetime | None = None) -> IntakeResponse | None:
+    """The screen a booking rests on: the patient's LATEST finished screen, when it is a
+    complete questionnaire recent enough. None means "fill in the questionnaire (again)": an
+    older complete one never stands in for a newer stopped one."""
+    now = now or timezone.now()
+    latest = latest_screen(patient)
+    if latest is None or latest.status != IntakeStatus.SUBMITTED or latest.submitted_at is None:
+        return None
+    if latest.submitted_at < now - FRESH_FOR:
+        return None
+    return latest
+
+
+def needs_safety_first(patient: User, now: dt.datetime | None = None) -> bool:
+    """Whether a booking for this patient opens with the safety assessment: the latest screen is
+    not routine, or any screen of the last ``FRESH_FOR`` was. The second half is the conservative
+    reading of "never inherits an older, milder result": a newer routine screen does not wipe
+    out a recent positive one."""
+    now = now or timezone.now()
+    return (
+        IntakeResponse.objects.filter(patient=patient, submitted_at__gte=now - FRESH_FOR)
+        .exclude(status=IntakeStatus.DRAFT)
+        .exclude(triage=TriageLevel.ROUTINE)
+        .exists()
+    )
+
+
+def booking_block(patient: User) -> UrgentItem | None:
+    """The unacknowledged acute screen that stops every booking path for this patient, if any."""
+    return (
+        UrgentItem.objects.filter(patient=patient, kind=UrgentKind.ACUTE_SCREEN, acknowledged_at__isnull=True)
         .select_related("intake")
         .order_by("-created_at")
         .first()
     )
+
+
+def latest_screen(patient: User) -> IntakeResponse | None:
+    """The patient's latest finished screen (submitted, or stopped at an acute answer): the one
+    whose triage counts (INSTRUMENTS.md: never an older, milder result)."""
+    return (
+        IntakeResponse.objects.filter(patient=patient)
+        .exclude(status=IntakeStatus.DRAFT)
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+
+
+def open_acute_intake(patient: User) -> IntakeResponse | None:
+    """The acute screen of this patient that no clinician has acknowledged yet."""
+    item = booking_block(patient)
     return item.intake if item is not None else None
 
 
 @transaction.atomic
-def do_start(*, patient: User, request: HttpRequest | None = None) -> IntakeResponse:
+def do_start(*, patient: User, via: Via | None = None) -> IntakeResponse:
     """The patient's draft, created on first use, with the current instrument versions."""
     draft = (
         IntakeResponse.objects.select_for_update().filter(patient=patient, status=IntakeStatus.DRAFT).first()
@@ -72,7 +116,7 @@ def do_start(*, patient: User, request: HttpRequest | None = None) -> IntakeResp
     draft = IntakeResponse.objects.create(
         patient=patient, created_at=now, updated_at=now, versions=instruments.current_versions()
     )
-    audit_record(action=Action.INTAKE_STARTED, actor=patient, subject=draft, patient=patient, request=request)
+    audit_record(action=Action.INTAKE_STARTED, actor=patient, subject=draft, patient=patient, via=via)
     return draft
 
 
@@ -87,14 +131,47 @@ def _locked_draft(patient: User, intake: IntakeResponse) -> IntakeResponse:
     return locked
 
 
+PROFILE_FIELDS = (
+    "legal_name", "preferred_name", "phone", "emergency_contact_name", "emergency_contact_phone",
+    "home_address",
+)  # fmt: skip
+
+
+@transaction.atomic
+def do_save_about(
+    *, patient: User, intake: IntakeResponse, values: dict[str, Any], next_step: str, via: Via | None = None
+) -> IntakeResponse:
+    """The "about you" step: the profile (encrypted), its audit row and the step, together."""
+    intake = _locked_draft(patient, intake)
+    profile, _ = PatientProfile.objects.select_for_update().get_or_create(user=patient)
+    for field in PROFILE_FIELDS:
+        setattr(profile, field, values[field])
+    profile.date_of_birth = values["date_of_birth"].isoformat()
+    profile.country = values["country"]
+    profile.save()
+    audit_record(action=Action.PROFILE_UPDATED, actor=patient, subject=patient, patient=patient, via=via)
+    intake.step = next_step
+    intake.updated_at = timezone.now()
+    intake.save(update_fields=["step", "updated_at"])
+    return intake
+
+
 @transaction.atomic
 def do_save_step(
-    *, patient: User, intake: IntakeResponse, step: str, values: dict[str, Any]
+    *,
+    patient: User,
+    intake: IntakeResponse,
+    step: str,
+    values: dict[str, Any],
+    forget: list[str] | tuple[str, ...] = (),
 ) -> IntakeResponse:
-    """Merge one step's validated answers into the draft. A draft is never treated as submitted."""
+    """Merge one step's validated answers into the draft, dropping the ``forget`` keys (answers
+    that must be asked afresh). A draft is never treated as submitted."""
     intake = _locked_draft(patient, intake)
     answers = intake.answers
     answers.update(values)
+    for key in forget:
+        answers.pop(key, None)
     intake.set_answers(answers)
     intake.step = step
     intake.updated_at = timezone.now()
@@ -113,10 +190,8 @@ def _score(intake: IntakeResponse, answers: dict[str, Any]) -> tuple[Any, Any, A
 
 
 @transaction.atomic
-def do_stop_acute(*, patient: User, intake: IntakeResponse, request: HttpRequest | None = None) -> UrgentItem:
-    """ASQ question 5 was "yes": stop here, release any held time, alert the on-call clinician."""
-    from clinic.scheduling.models import Hold
-
+def do_stop_acute(*, patient: User, intake: IntakeResponse, via: Via | None = None) -> UrgentItem:
+    """ASQ question 5 was "yes": stop here and alert the on-call clinician."""
     intake = _locked_draft(patient, intake)
     answers = intake.answers
     asq = scoring.score_asq(answers)
@@ -135,11 +210,6 @@ def do_stop_acute(*, patient: User, intake: IntakeResponse, request: HttpRequest
     intake.submitted_at = now
     intake.updated_at = now
     intake.save()
-    # The held time goes back: a booking is not the answer to an acute screen.
-    Hold.objects.filter(session_key_hash__in=_holder_hashes(request)).delete()
-    from clinic.scheduling.availability import schedule_changed
-
-    schedule_changed()
     item = UrgentItem.objects.create(
         patient=patient, intake=intake, kind=UrgentKind.ACUTE_SCREEN, created_at=now
     )
@@ -148,10 +218,11 @@ def do_stop_acute(*, patient: User, intake: IntakeResponse, request: HttpRequest
         actor=patient,
         subject=item,
         patient=patient,
-        request=request,
+        via=via,
         reason="acute",
     )
-    _alert(on_call_clinicians(), template="intake/email/urgent")
+    _alert(User.objects.on_call(), template="intake/email/urgent")
+    journey.current().screened(patient=patient, intake=intake, via=via)
     return item
 
 
@@ -162,18 +233,9 @@ def _try(fn: Any, answers: dict[str, Any]) -> Any:
         return None
 
 
-def _holder_hashes(request: HttpRequest | None) -> list[str]:
-    from clinic.scheduling.actions import session_hash
-
-    if request is None or not hasattr(request, "session"):
-        return []
-    holder = request.session.get("hold_holder")
-    return [session_hash(holder)] if holder else []
-
-
 @transaction.atomic
 def do_submit(
-    *, patient: User, intake: IntakeResponse, consent_name: str, request: HttpRequest | None = None
+    *, patient: User, intake: IntakeResponse, consent_name: str, via: Via | None = None
 ) -> IntakeResponse:
     """Score, triage and submit a complete draft. Incomplete answers are an error, never zeros."""
     intake = _locked_draft(patient, intake)
@@ -189,7 +251,7 @@ def do_submit(
         raise IntakeError("acute")  # the views route this to do_stop_acute before consent
     level = scoring.triage(phq, asq)
     now = timezone.now()
-    intake.flag_count = len(flags)
+    intake.flag_count = len(scoring.judgement_flags(flags))
     intake.triage = TriageLevel(str(level))
     intake.consent_version = CONSENT_VERSION
     intake.consent_name = consent_name
@@ -203,50 +265,88 @@ def do_submit(
         actor=patient,
         subject=intake,
         patient=patient,
-        request=request,
+        via=via,
         reason=level,
     )
+    if asq.q5_declined:
+        # Acute for alerting: the on-call clinician is told at once to call (INSTRUMENTS.md).
+        _raise(patient=patient, intake=intake, kind=UrgentKind.DECLINED_Q5, via=via)
+    elif level == scoring.Triage.SAFETY_FIRST:
+        # Same-day follow-up, whether or not a booking follows.
+        _raise(patient=patient, intake=intake, kind=UrgentKind.FOLLOW_UP, via=via)
+    journey.current().screened(patient=patient, intake=intake, via=via)
     return intake
+
+
+def do_raise_urgent(
+    *, patient: User, kind: UrgentKind, reason: str = "", via: Via | None = None
+) -> UrgentItem:
+    """An urgent item from a screen outside the intake (``reason``: a fixed code naming it, such
+    as the check-in before a treatment session), with the same alerts: the on-call clinician at
+    once, the escalation sweep after. An acute one stops every booking path until acknowledged
+    (``booking_block``)."""
+    with transaction.atomic():
+        item = _raise(patient=patient, intake=None, kind=kind, via=via, reason=reason)
+    return item
+
+
+def _raise(
+    *, patient: User, intake: IntakeResponse | None, kind: UrgentKind, via: Via | None, reason: str = ""
+) -> UrgentItem:
+    item = UrgentItem.objects.create(patient=patient, intake=intake, kind=kind, created_at=timezone.now())
+    audit_record(
+        action=Action.URGENT_CREATED,
+        actor=patient,
+        subject=item,
+        patient=patient,
+        via=via,
+        reason=reason or kind,
+    )
+    _alert(
+        User.objects.on_call(),
+        template="intake/email/urgent" if kind != UrgentKind.FOLLOW_UP else "intake/email/follow_up",
+    )
+    return item
 
 
 @transaction.atomic
 def do_request_callback(
-    *, patient: User, intake: IntakeResponse, phone: str, request: HttpRequest | None = None
+    *, patient: User, intake: IntakeResponse, phone: str, via: Via | None = None
 ) -> UrgentItem:
     if intake.patient_id != patient.pk or intake.status != IntakeStatus.STOPPED_ACUTE:
         raise IntakeError("A call-back can be asked for from the crisis page only.")
     item = UrgentItem.objects.create(
         patient=patient, intake=intake, kind=UrgentKind.CALLBACK, phone=phone, created_at=timezone.now()
     )
-    audit_record(
-        action=Action.CALLBACK_REQUESTED, actor=patient, subject=item, patient=patient, request=request
-    )
-    _alert(on_call_clinicians(), template="intake/email/urgent")
+    audit_record(action=Action.CALLBACK_REQUESTED, actor=patient, subject=item, patient=patient, via=via)
+    _alert(User.objects.on_call(), template="intake/email/urgent")
     return item
 
 
+OUTCOME_MIN = 5
+
+
 @transaction.atomic
-def do_acknowledge(*, clinician: User, item: UrgentItem, request: HttpRequest | None = None) -> UrgentItem:
+def do_acknowledge(*, clinician: User, item: UrgentItem, outcome: str, via: Via | None = None) -> UrgentItem:
+    """The on-call clinician records what they did (a written outcome, encrypted). The first
+    acknowledgement counts; a second one changes nothing."""
+    outcome = outcome.strip()
+    if len(outcome) < OUTCOME_MIN:
+        raise IntakeError("Write what you did (for example: called, patient safe, plan agreed).")
     item = UrgentItem.objects.select_for_update().get(pk=item.pk)
     if item.acknowledged_at is None:
         item.acknowledged_by = clinician
         item.acknowledged_at = timezone.now()
-        item.save(update_fields=["acknowledged_by", "acknowledged_at"])
+        item.outcome = outcome
+        item.save(update_fields=["acknowledged_by", "acknowledged_at", "outcome"])
         audit_record(
             action=Action.URGENT_ACKNOWLEDGED,
             actor=clinician,
             subject=item,
             patient=item.patient,
-            request=request,
+            via=via,
         )
     return item
-
-
-def on_call_clinicians() -> list[User]:
-    """Who gets urgent items. With nobody on call, every active clinician does: an urgent screen
-    must never land in an empty room."""
-    active = User.objects.filter(role=Role.CLINICIAN, is_active=True)
-    return list(active.filter(on_call=True)) or list(active)
 
 
 def notify_booked_clinician(booking: Any) -> None:
@@ -255,98 +355,33 @@ def notify_booked_clinician(booking: Any) -> None:
 
 def _alert(people: list[User], *, template: str) -> None:
     for person in people:
-        queue_email(
-            to=person.email,
-            template=template,
-            context={
-                "name": person.display_name,
-                "url": f"{settings.SITE_URL}{reverse('accounts:clinician_home')}",
-            },
-        )
+        queue_email(template, refs={"user": str(person.public_id)})
 
 
-# Who may read an intake ------------------------------------------------------------------------
+# Reading an intake ---------------------------------------------------------------------------
 
 
-def access_reason(user: User, patient_id: int, now: dt.datetime | None = None) -> str | None:
-    """Why ``user`` may read this patient's clinical record, or None. Staff never read it."""
-    from clinic.scheduling.models import Booking
-
-    now = now or timezone.now()
-    if user.role == Role.PATIENT:
-        return "own record" if patient_id == user.pk else None
-    if user.role != Role.CLINICIAN:
-        return None
-    if Booking.objects.filter(patient_id=patient_id, clinician=user).exists():
-        return "booked clinician"
-    if user in on_call_clinicians() and UrgentItem.objects.filter(patient_id=patient_id).exists():
-        return "on call for an urgent item"
-    if BreakGlass.objects.filter(clinician=user, patient_id=patient_id, expires_at__gt=now).exists():
-        return "break-glass"
-    return None
-
-
-def read_reason(user: User, intake: IntakeResponse, now: dt.datetime | None = None) -> str | None:
-    """Why ``user`` may read ``intake``, or None."""
-    return access_reason(user, intake.patient_id, now)
-
-
-def read_intake(
-    *, user: User, intake: IntakeResponse, request: HttpRequest | None = None
-) -> dict[str, Any] | None:
-    """The answers, after the access check; every successful read writes an audit event."""
-    reason = read_reason(user, intake)
-    if reason is None:
-        return None
+def read_answers(
+    *, reader: User, intake: IntakeResponse, reason: str, via: Via | None = None
+) -> dict[str, Any]:
+    """The answers, with the audit row of the read. The caller has decided that ``reader`` may
+    read them (the patient themselves here; clinicians through ``visits.access``)."""
     with transaction.atomic():
         audit_record(
             action=Action.INTAKE_VIEWED,
-            actor=user,
+            actor=reader,
             subject=intake,
             patient=intake.patient,
-            request=request,
+            via=via,
             reason=reason,
         )
     return intake.answers
 
 
-@transaction.atomic
-def do_break_glass(
-    *, clinician: User, patient: User, reason: str, request: HttpRequest | None = None
-) -> BreakGlass:
-    reason = reason.strip()
-    if len(reason) < 10:
-        raise IntakeError("Say why you need this record (at least a short sentence).")
-    now = timezone.now()
-    grant = BreakGlass.objects.create(
-        clinician=clinician,
-        patient=patient,
-        reason=reason[:500],
-        created_at=now,
-        expires_at=now + BREAK_GLASS_FOR,
-    )
-    audit_record(
-        action=Action.BREAK_GLASS,
-        actor=clinician,
-        subject=grant,
-        patient=patient,
-        request=request,
-        reason=reason,
-    )
-    return grant
-
-
-@transaction.atomic
-def do_review_break_glass(*, staff: User, grant: BreakGlass, request: HttpRequest | None = None) -> None:
-    grant = BreakGlass.objects.select_for_update().get(pk=grant.pk)
-    if grant.reviewed_at is None:
-        grant.reviewed_by = staff
-        grant.reviewed_at = timezone.now()
-        grant.save(update_fields=["reviewed_by", "reviewed_at"])
-        audit_record(
-            action=Action.BREAK_GLASS_REVIEWED,
-            actor=staff,
-            subject=grant,
-            patient=grant.patient,
-            request=request,
-        )
+def read_own_intake(
+    *, patient: User, intake: IntakeResponse, via: Via | None = None
+) -> dict[str, Any] | None:
+    """A patient reads their own intake; None for anyone else's."""
+    if intake.patient_id != patient.pk:
+        return None
+    return read_answers(reader=patient, intake=intake, reason="own record", via=via)

@@ -9,30 +9,22 @@ from typing import Any
 
 from django import forms
 
+from clinic import dates
+from clinic.accounts.validators import clean_phone, validate_birth_date
 from clinic.intake import instruments
 from clinic.intake.instruments import Checklist, Flag, Instrument, Item
 
 COUNTRIES = [("US", "United States"), ("CA", "Canada"), ("GB", "United Kingdom"), ("IE", "Ireland"),
              ("AU", "Australia"), ("NZ", "New Zealand")]  # fmt: skip
-PHONE_CHARS = set("0123456789+-() .")
-
-
-def clean_phone(value: str, *, required: bool = True) -> str:
-    value = value.strip()
-    if not value and not required:
-        return ""
-    if sum(ch.isdigit() for ch in value) < 7 or any(ch not in PHONE_CHARS for ch in value):
-        raise forms.ValidationError(
-            "Enter a phone number with at least 7 digits (digits, spaces, + - ( ) only)."
-        )
-    return value
 
 
 class AboutForm(forms.Form):
     legal_name = forms.CharField(max_length=150, label="Your full legal name", help_text="As on your ID.")
     preferred_name = forms.CharField(max_length=80, required=False, label="What should we call you?")
-    date_of_birth = forms.DateField(
-        label="Date of birth", widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"})
+    date_of_birth = dates.DateField(
+        out_of_range="Please check your date of birth.",
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
     )
     phone = forms.CharField(
         max_length=30,
@@ -58,8 +50,7 @@ class AboutForm(forms.Form):
 
     def clean_date_of_birth(self) -> dt.date:
         born = self.cleaned_data["date_of_birth"]
-        if born.year < 1900 or born > dt.date.today():  # noqa: DTZ011 (a calendar date)
-            raise forms.ValidationError("Please check your date of birth.")
+        validate_birth_date(born)
         return born
 
     def clean_legal_name(self) -> str:
@@ -155,16 +146,6 @@ class CallbackForm(forms.Form):
         if first and first != second:
             self.add_error("phone_again", "The two numbers differ. Please check them.")
         return data
-
-
-class BreakGlassForm(forms.Form):
-    reason = forms.CharField(
-        max_length=500,
-        min_length=10,
-        label="Why do you need this patient's record now?",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="This access is recorded and reviewed by staff.",
-    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from clinic.accounts.models import User
 from clinic.crypto import EncryptedTextField
+from clinic.intake.scoring import band_label
 
 
 class IntakeStatus(models.TextChoices):
@@ -20,6 +21,12 @@ class TriageLevel(models.TextChoices):
     ROUTINE = "routine", "Routine"
     SAFETY_FIRST = "safety_assessment_first", "Safety assessment first"
     ACUTE = "acute", "Acute"
+
+
+class IntakeQuerySet(models.QuerySet["IntakeResponse"]):
+    def for_patient(self, patient: User) -> "IntakeQuerySet":
+        """A patient's own intakes: the only ones a patient's lookup may find."""
+        return self.filter(patient=patient)
 
 
 class IntakeResponse(models.Model):
@@ -54,6 +61,8 @@ class IntakeResponse(models.Model):
     consented_at = models.DateTimeField(null=True, blank=True)
     consent_name = EncryptedTextField(blank=True)
 
+    objects = IntakeQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["patient", "status", "-submitted_at"])]
@@ -80,15 +89,38 @@ class IntakeResponse(models.Model):
     def is_draft(self) -> bool:
         return self.status == IntakeStatus.DRAFT
 
+    @property
+    def phq9_band_label(self) -> str:
+        return band_label(self.phq9_band)
+
+    @property
+    def gad7_band_label(self) -> str:
+        return band_label(self.gad7_band)
+
 
 class UrgentKind(models.TextChoices):
-    ACUTE_SCREEN = "acute_screen", "Acute suicide-risk screen"
+    ACUTE_SCREEN = "acute_screen", "Acute suicide-risk screen (ASQ question 5: yes)"
+    DECLINED_Q5 = "declined_q5", "ASQ question 5 declined: call now"
     CALLBACK = "callback", "Asked for an urgent call-back"
+    FOLLOW_UP = "follow_up", "Positive screen: contact the patient today"
+
+
+# Order on the dashboard (lower first) and what each kind asks for. Acute kinds alert the on-call
+# clinician at once and are escalated to everyone when nobody acknowledges them in time; a
+# same-day follow-up waits on the same list below them (INSTRUMENTS.md triage table).
+URGENT_PRIORITY = {
+    UrgentKind.ACUTE_SCREEN: 0,
+    UrgentKind.CALLBACK: 1,
+    UrgentKind.DECLINED_Q5: 1,
+    UrgentKind.FOLLOW_UP: 2,
+}
+ESCALATED_KINDS = (UrgentKind.ACUTE_SCREEN, UrgentKind.CALLBACK, UrgentKind.DECLINED_Q5)
 
 
 class UrgentItem(models.Model):
-    """Something the on-call clinician must see now. Emails about it say only that something
-    urgent waits in Mendwell."""
+    """Something the on-call clinician must act on: an acute screen now, a positive screen the
+    same day. Emails about it say only that something urgent waits. Acknowledging it takes a
+    written outcome (encrypted). An unacknowledged acute screen stops every booking path."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -102,30 +134,21 @@ class UrgentItem(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    outcome = EncryptedTextField(blank=True)
+    # Set once, by the escalation sweep, when the item waited too long unacknowledged.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["acknowledged_at", "kind", "created_at"])]
 
     def __str__(self) -> str:
         return f"Urgent {self.kind} {self.public_id}"
 
+    @property
+    def priority(self) -> int:
+        return URGENT_PRIORITY[UrgentKind(self.kind)]
 
-class BreakGlass(models.Model):
-    """A clinician's emergency access to a patient who is not theirs: a reason, a time limit,
-    an audit row, and a line on the staff review list."""
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    clinician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=500)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="breakglass_reason_required")]
-
-    def __str__(self) -> str:
-        return f"Break-glass {self.public_id}"
+    @property
+    def is_acute(self) -> bool:
+        return self.kind != UrgentKind.FOLLOW_UP

@@ -99,6 +99,7 @@ class AsqResult:
     result: AsqOutcome
     needs_q5: bool
     declined: bool  # the patient declined at least one question that counted
+    q5_declined: bool = False  # question 5 itself declined: acute for alerting (INSTRUMENTS.md)
 
 
 # Inclusive (low, high, band) rows from INSTRUMENTS.md.
@@ -250,7 +251,7 @@ def score_asq(answers: Mapping[str, Any], *, version: int | None = None) -> AsqR
     q5 = _check(ASQ_ACUITY, q5, (choice.value for choice in acuity.choices))
     declined = DECLINED in chosen.values() or q5 == DECLINED
     result = AsqOutcome.ACUTE if q5 == YES else AsqOutcome.NON_ACUTE
-    return AsqResult(result=result, needs_q5=True, declined=declined)
+    return AsqResult(result=result, needs_q5=True, declined=declined, q5_declined=q5 == DECLINED)
 
 
 # --- Triage -------------------------------------------------------------------------------------
@@ -262,9 +263,18 @@ def triage(phq: PhqResult, asq: AsqResult) -> Triage:
     acute: ASQ 5 yes. Safety assessment first: ASQ non-acute positive, or PHQ-9 item 9 ≥ 1.
     Routine otherwise. The most urgent level that applies wins.
     """
+    level = triage_asq(asq)
+    if level == Triage.ROUTINE and phq.item9 >= 1:
+        return Triage.SAFETY_FIRST
+    return level
+
+
+def triage_asq(asq: AsqResult) -> Triage:
+    """The triage level of an ASQ alone (a screen without a PHQ-9, such as the check-in before a
+    treatment session): acute on 5 yes, safety assessment first on any other positive."""
     if asq.result == AsqOutcome.ACUTE:
         return Triage.ACUTE
-    if asq.result == AsqOutcome.NON_ACUTE or phq.item9 >= 1:
+    if asq.result == AsqOutcome.NON_ACUTE:
         return Triage.SAFETY_FIRST
     return Triage.ROUTINE
 
@@ -281,6 +291,11 @@ _DEGREE = {
     Band.SEVERE: "severe",
 }
 _BANDS_OF = {"phq9": PHQ9_BANDS, "gad7": GAD7_BANDS}
+
+
+def band_label(band: str) -> str:
+    """A band as people read it: "Moderately severe", never the stored "moderately_severe"."""
+    return band.replace("_", " ").capitalize() if band else ""
 
 
 def band_meaning(instrument_key: str, band: str) -> str:
@@ -322,3 +337,12 @@ def checklist_flags(answers: Mapping[str, Any], *, checklist: Checklist | None =
     if missing:
         raise IncompleteError(missing)
     return flagged
+
+
+# The flags a clinician must weigh: label contraindications and precautions (medicines and past
+# treatment are recorded, not raised). The one definition behind every count and list.
+JUDGEMENT_KINDS = frozenset({"label_contraindication", "precaution"})
+
+
+def judgement_flags(flags: list[Flag]) -> list[Flag]:
+    return [flag for flag in flags if str(flag.kind) in JUDGEMENT_KINDS]

@@ -17,32 +17,44 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 
-from clinic.accounts.models import PatientProfile, User, age_on
-from clinic.audit.actions import audit_record
+from clinic.accounts.models import Licence, PatientProfile, User
+from clinic.accounts.validators import is_adult
+from clinic.audit.actions import Via, audit_record
 from clinic.audit.models import Action
-from clinic.intake.actions import fresh_intake, notify_booked_clinician
-from clinic.intake.models import TriageLevel
+from clinic.intake.actions import (
+    booking_block,
+    needs_safety_first,
+    notify_booked_clinician,
+    screen_for_booking,
+)
+from clinic.intake.models import IntakeResponse
 from clinic.mail import queue_email
-from clinic.scheduling import availability
-from clinic.scheduling.ics import booking_ics
+from clinic.scheduling import availability, signals
 from clinic.scheduling.models import (
     AppointmentKind,
     AppointmentType,
     Booking,
     BookingStatus,
+    CoverageNotice,
+    DateOverride,
     Hold,
+    NoShowBy,
+    TimeOff,
     WaitlistEntry,
+    WeeklyHours,
+    email_key,
     hash_token,
     new_token,
 )
-from clinic.scheduling.tasks import notify_waitlist
+from clinic.scheduling.tasks import notice_uncovered_task, notify_waitlist
 
 HOLD_MINUTES = 10
-ADULT_AGE = 18
+# While the patient answers the questionnaire their held time waits for them, a quarter of an
+# hour past their latest answer, and never more than an hour from when it was taken.
+HOLD_EXTENSION = dt.timedelta(minutes=15)
+HOLD_LONGEST = dt.timedelta(minutes=60)
 
 
 class BookingError(Exception):
@@ -53,6 +65,16 @@ class BookingError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class SessionMovedByClinic(BookingError):
+    code = "session_moved_by_clinic"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A treatment session is moved by your clinician, so that the course keeps its spacing. "
+            "Please call the clinic."
+        )
 
 
 class SlotTaken(BookingError):
@@ -98,6 +120,18 @@ class IntakeRequired(BookingError):
         super().__init__(
             "Before booking, please fill in the short health questionnaire (it is needed again when "
             "the last one is more than 14 days old)."
+        )
+
+
+class SafetyHold(BookingError):
+    """An acute screen waits for a clinician: no booking by any path until it is acknowledged."""
+
+    code = "safety_hold"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Before booking, one of our doctors needs to speak with you about your answers. They "
+            "have been told and will contact you. If you are in danger now, call 988 or 911."
         )
 
 
@@ -221,10 +255,122 @@ def do_hold(
         expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
         created_at=now,
     )
-    availability.schedule_changed()
+    # Holds and licences are read on every slot request: nothing precomputed to forget.
     if reschedule_of is None:
         # Counted by the staff funnel report ("booking started"); no person is named.
         audit_record(action=Action.BOOKING_STARTED, subject=held, reason=jurisdiction)
+    return held
+
+
+@transaction.atomic
+def do_follow_latest_screen(
+    *, patient: User, intake: IntakeResponse, via: Via | None = None
+) -> list[Booking]:
+    """A screen was finished: the patient's future bookings rest on it from now on. A screen that
+    is not routine marks them "safety assessment first" (never unmarked by a later screen) and
+    their clinicians are told. Returns the bookings newly marked."""
+    flagged = intake.triage not in ("", "routine")
+    marked = []
+    for booking in (
+        Booking.objects.select_for_update()
+        .filter(patient=patient, status=BookingStatus.CONFIRMED, start__gt=timezone.now())
+        .select_related("clinician")
+    ):
+        fields = []
+        if intake.status == "submitted" and booking.intake_id != intake.pk:
+            booking.intake = intake
+            fields.append("intake")
+        if flagged and not booking.safety_first:
+            booking.safety_first = True
+            fields.append("safety_first")
+            marked.append(booking)
+        if fields:
+            booking.save(update_fields=fields)
+    for booking in marked:
+        audit_record(
+            action=Action.BOOKING_REMARKED, subject=booking, patient=patient, via=via, reason="safety_first"
+        )
+        notify_booked_clinician(booking)
+    return marked
+
+
+@transaction.atomic
+def do_offer_move(*, booking: Booking, now: dt.datetime | None = None) -> bool:
+    """Its clinician's licence no longer covers this booking: note it once (staff and the
+    clinician see it listed) and email the patient a renewed manage link whose page offers
+    another licensed doctor at the same time. False when it was already noticed."""
+    now = now or timezone.now()
+    booking = Booking.objects.select_for_update().select_related("clinician", "patient").get(pk=booking.pk)
+    try:
+        with transaction.atomic():
+            CoverageNotice.objects.create(
+                booking=booking, start=booking.start, clinician=booking.clinician, noticed_at=now
+            )
+    except IntegrityError:
+        return False
+    token = new_token()
+    booking.manage_token_hash = hash_token(token)
+    booking.save(update_fields=["manage_token_hash"])
+    audit_record(
+        action=Action.COVERAGE_LOST, subject=booking, patient=booking.patient, reason=booking.jurisdiction
+    )
+    queue_email(
+        "scheduling/email/move_offer",
+        refs={"booking": str(booking.public_id)},
+        secrets={"manage_token": token},
+    )
+    return True
+
+
+def notice_uncovered(now: dt.datetime | None = None) -> int:
+    """Offer a move for every future booking no licence covers any more (each booking time
+    once, whatever the number of workers: the notice row is unique)."""
+    return sum(do_offer_move(booking=booking, now=now) for booking in availability.uncovered_bookings())
+
+
+@transaction.atomic
+def do_change_licence(
+    *, actor: User, licence: Licence, expires_on: dt.date, verified: bool, via: Via | None = None
+) -> Licence:
+    """Staff correct a licence's expiry or withdraw its verification. Bookings it stops
+    covering are noticed at once (after commit)."""
+    licence = Licence.objects.select_for_update().get(pk=licence.pk)
+    licence.expires_on = expires_on
+    if not verified:
+        licence.verified_by, licence.verified_at = None, None
+    licence.save(update_fields=["expires_on", "verified_by", "verified_at"])
+    audit_record(
+        action=Action.LICENCE_CHANGED,
+        actor=actor,
+        subject=licence,
+        via=via,
+        reason=f"{licence.jurisdiction} until {expires_on.isoformat()}{'' if verified else ' unverified'}",
+    )
+    transaction.on_commit(lambda: notice_uncovered_task.enqueue())
+    return licence
+
+
+@transaction.atomic
+def do_release_holds(*, holder: str) -> int:
+    """Give back every time this browser holds (the journey stopped: an acute screen, under 18)."""
+    released, _ = Hold.objects.filter(session_key_hash=session_hash(holder)).delete()
+    return released
+
+
+@transaction.atomic
+def do_extend_hold(*, holder: str, hold_id: str) -> Hold | None:
+    """Keep a live hold while its person answers the questionnaire (``HOLD_EXTENSION`` past
+    now, never beyond ``HOLD_LONGEST`` from when it was taken). An expired hold stays expired."""
+    now = timezone.now()
+    held = (
+        Hold.objects.select_for_update()
+        .filter(public_id=hold_id, session_key_hash=session_hash(holder), expires_at__gt=now)
+        .first()
+    )
+    if held is None:
+        return None
+    held.expires_at = min(max(held.expires_at, now + HOLD_EXTENSION), held.created_at + HOLD_LONGEST)
+    held.save(update_fields=["expires_at"])
     return held
 
 
@@ -233,8 +379,25 @@ def check_adult(patient: User, visit_start: dt.datetime, zone: str) -> None:
     birth = profile.birth_date if profile else None
     if birth is None:
         raise BookingError("Please tell us your date of birth.")
-    if age_on(birth, visit_start.astimezone(ZoneInfo(zone)).date()) < ADULT_AGE:
+    if not is_adult(birth, visit_start.astimezone(ZoneInfo(zone)).date()):
         raise NotAdult()
+
+
+def booking_for_key(patient: User, idempotency_key: str) -> Booking | None:
+    """The booking an earlier attempt with this idempotency key made for this patient."""
+    return Booking.objects.filter(idempotency_key=idempotency_key, patient=patient).first()
+
+
+def _screen(patient: User, now: dt.datetime) -> tuple[IntakeResponse, bool]:
+    """The screen a booking rests on and whether it opens with the safety assessment, or the
+    refusal: an unacknowledged acute screen stops every path (pages, API, reschedule,
+    follow-up); without a recent complete questionnaire the patient fills it in (again)."""
+    if booking_block(patient) is not None:
+        raise SafetyHold()
+    intake = screen_for_booking(patient, now)
+    if intake is None:
+        raise IntakeRequired()
+    return intake, needs_safety_first(patient, now)
 
 
 @transaction.atomic
@@ -245,10 +408,12 @@ def do_book(
     holder: str,
     idempotency_key: str,
     date_of_birth: dt.date | None = None,
-    request: HttpRequest | None = None,
+    via: Via | None = None,
 ) -> tuple[Booking, str | None]:
     """Turn a hold into a booking. Returns the booking and, the first time only, the raw manage
-    token (only its hash is stored). The same idempotency key returns the same booking."""
+    token (only its hash is stored). The same idempotency key returns the same booking, however
+    the repeats race: a repeat that waited on the clinician's lock finds the first one's booking
+    once it is committed."""
     existing = Booking.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.patient_id != patient.pk:
@@ -262,10 +427,15 @@ def do_book(
         profile.date_of_birth = date_of_birth.isoformat()
         profile.save(update_fields=["date_of_birth"])
     check_adult(patient, hold.start, hold.patient_time_zone)
-    intake = fresh_intake(patient, now)
-    if intake is None:
-        raise IntakeRequired()
+    intake, safety_first = _screen(patient, now)
     appointment_type = hold.appointment_type
+    clinician = hold.clinician
+    _lock_clinicians([clinician])
+    # A twin request may have booked while we waited for the lock (PostgreSQL reads what has
+    # committed since; SQLite's IMMEDIATE transaction started after it).
+    twin = booking_for_key(patient, idempotency_key)
+    if twin is not None:
+        return twin, None
     if (
         appointment_type.kind == AppointmentKind.CONSULTATION
         and Booking.objects.filter(
@@ -276,8 +446,6 @@ def do_book(
         ).exists()
     ):
         raise AlreadyBooked()
-    clinician = hold.clinician
-    _lock_clinicians([clinician])
     if hold.start <= now or not _candidates(
         jurisdiction=hold.jurisdiction,
         appointment_type=appointment_type,
@@ -305,20 +473,18 @@ def do_book(
                 manage_token_hash=hash_token(token),
                 ics_uid=f"{uuid.uuid4()}@{_ics_domain()}",
                 intake=intake,
-                safety_first=intake.triage == TriageLevel.SAFETY_FIRST,
+                safety_first=safety_first,
             )
     except IntegrityError:
         # A double click that raced us to the same idempotency key gets the same booking;
         # anything else is the exclusion constraint (PostgreSQL) refusing an overlap.
-        twin = Booking.objects.filter(idempotency_key=idempotency_key, patient=patient).first()
+        twin = booking_for_key(patient, idempotency_key)
         if twin is not None:
             return twin, None
         raise SlotTaken() from None
     hold.delete()
-    availability.schedule_changed()
-    audit_record(
-        action=Action.BOOKING_CREATED, actor=patient, subject=booking, patient=patient, request=request
-    )
+    availability.schedule_changed([clinician])
+    audit_record(action=Action.BOOKING_CREATED, actor=patient, subject=booking, patient=patient, via=via)
     _email_booking(booking, template="scheduling/email/booked", token=token)
     if booking.safety_first:
         # Its clinician is told now (DESIGN.md rule 1); the email itself says nothing clinical.
@@ -334,12 +500,17 @@ def do_book_follow_up(
     start: dt.datetime,
     jurisdiction: str,
     patient_time_zone: str,
-    request: HttpRequest | None = None,
+    kind: AppointmentKind = AppointmentKind.FOLLOW_UP,
+    via: Via | None = None,
 ) -> Booking:
-    """A clinician books a follow-up for their patient in one of their own free slots. The same
-    lock, re-check and (PostgreSQL) exclusion constraint as any booking."""
-    appointment_type = AppointmentType.objects.get(kind=AppointmentKind.FOLLOW_UP)
+    """A clinician books a follow-up (or, for ``clinic.care``, a treatment session of another
+    ``kind``) for their patient in one of their own free slots: the slot must be free and the
+    clinician licensed where the patient will be for the whole of it. The same lock, re-check
+    and (PostgreSQL) exclusion constraint as any booking."""
+    appointment_type = AppointmentType.objects.get(kind=kind)
     start = start.astimezone(dt.UTC)
+    if booking_block(patient) is not None:
+        raise SafetyHold()
     _lock_clinicians([clinician])
     if not _candidates(
         jurisdiction=jurisdiction,
@@ -366,18 +537,19 @@ def do_book_follow_up(
                 idempotency_key=new_token(),
                 manage_token_hash=hash_token(token),
                 ics_uid=f"{uuid.uuid4()}@{_ics_domain()}",
-                intake=fresh_intake(patient),
+                intake=screen_for_booking(patient),
+                safety_first=needs_safety_first(patient),
             )
     except IntegrityError:
         raise SlotTaken() from None
-    availability.schedule_changed()
+    availability.schedule_changed([clinician])
     audit_record(
         action=Action.BOOKING_CREATED,
         actor=clinician,
         subject=booking,
         patient=patient,
-        request=request,
-        reason="follow-up",
+        via=via,
+        reason="follow-up" if kind == AppointmentKind.FOLLOW_UP else str(kind),
     )
     _email_booking(booking, template="scheduling/email/booked", token=token)
     return booking
@@ -391,13 +563,14 @@ def in_cutoff(booking: Booking, now: dt.datetime | None = None) -> bool:
 
 @transaction.atomic
 def do_cancel(
-    *, actor: User | None, booking: Booking, reason: str = "", request: HttpRequest | None = None
+    *, actor: User | None, booking: Booking, reason: str = "", via: Via | None = None, by_clinic: bool = False
 ) -> Booking:
-    """Cancel. A patient may do it up to the cut-off; staff at any time, with a reason."""
+    """Cancel. A patient may do it up to the cut-off; staff at any time, with a reason; the
+    clinic's own rules at any time (``by_clinic``: a safety screen stopping a session)."""
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != BookingStatus.CONFIRMED:
         raise BookingError("This appointment is not active any more.")
-    by_staff = actor is not None and actor.is_clinic_staff
+    by_staff = by_clinic or (actor is not None and actor.is_clinic_staff)
     if not by_staff and not in_cutoff(booking):
         raise PastCutoff()
     booking.status = BookingStatus.CANCELLED
@@ -406,21 +579,23 @@ def do_cancel(
     booking.cancel_reason = reason[:300]
     booking.ics_sequence += 1
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "ics_sequence"])
-    availability.schedule_changed()
+    availability.schedule_changed([booking.clinician_id])
     audit_record(
         action=Action.BOOKING_CANCELLED,
         actor=actor,
         actor_label="" if actor else "manage link",
         subject=booking,
         patient=booking.patient,
-        request=request,
-        reason=reason[:300],
+        via=via,
+        # A fixed code: the typed reason stays on the booking, encrypted.
+        reason="by_clinic" if by_staff else "by_patient",
     )
+    signals.booking_cancelled.send(sender=Booking, booking=booking, actor=actor, via=via)
     _email_booking(
         booking,
         template="scheduling/email/cancelled",
         method="CANCEL",
-        extra={"by_clinic": by_staff, "reason": reason},
+        extra={"by": "clinic" if by_staff else "patient"},
     )
     transaction.on_commit(lambda: notify_waitlist.enqueue(jurisdiction=booking.jurisdiction))
     return booking
@@ -428,13 +603,18 @@ def do_cancel(
 
 @transaction.atomic
 def do_reschedule(
-    *, actor: User | None, booking: Booking, hold: Hold, holder: str, request: HttpRequest | None = None
-) -> Booking:
+    *, actor: User | None, booking: Booking, hold: Hold, holder: str, via: Via | None = None
+) -> tuple[Booking, str]:
     """Move a booking to the held time in one transaction: the old time is freed only if the new
-    one is taken."""
+    one is taken. The manage link is renewed (the updated email and .ics carry the new one; the
+    old link stops working) and returned, with the booking."""
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != BookingStatus.CONFIRMED:
         raise BookingError("This appointment is not active any more.")
+    if booking.is_treatment_session:
+        raise SessionMovedByClinic()
+    if booking_block(booking.patient) is not None:
+        raise SafetyHold()
     if not in_cutoff(booking):
         raise PastCutoff()
     if (
@@ -455,7 +635,7 @@ def do_reschedule(
         notice_from=hold.created_at,
     ):
         raise SlotTaken()
-    old_start = booking.start
+    old_start, old_clinician = booking.start, booking.clinician_id
     booking.clinician = hold.clinician
     booking.start = hold.start
     booking.end = hold.start + hold.appointment_type.duration
@@ -463,6 +643,11 @@ def do_reschedule(
     booking.blocked_end = hold.blocked_end
     booking.patient_time_zone = hold.patient_time_zone
     booking.ics_sequence += 1
+    # The triage follows the latest screen; a safety flag is never dropped by a move.
+    booking.intake = screen_for_booking(booking.patient) or booking.intake
+    booking.safety_first = booking.safety_first or needs_safety_first(booking.patient)
+    token = new_token()
+    booking.manage_token_hash = hash_token(token)
     try:
         with transaction.atomic():
             booking.save(
@@ -474,28 +659,47 @@ def do_reschedule(
                     "blocked_end",
                     "patient_time_zone",
                     "ics_sequence",
+                    "intake",
+                    "safety_first",
+                    "manage_token_hash",
                 ]  # fmt: skip
             )
     except IntegrityError:
         raise SlotTaken() from None
     hold.delete()
-    availability.schedule_changed()
+    availability.schedule_changed([old_clinician, booking.clinician_id])
     audit_record(
         action=Action.BOOKING_RESCHEDULED,
         actor=actor,
         actor_label="" if actor else "manage link",
         subject=booking,
         patient=booking.patient,
-        request=request,
+        via=via,
         reason=f"from {old_start.isoformat()}",
     )
-    _email_booking(booking, template="scheduling/email/rescheduled")
+    _email_booking(booking, template="scheduling/email/rescheduled", token=token)
     transaction.on_commit(lambda: notify_waitlist.enqueue(jurisdiction=booking.jurisdiction))
+    return booking, token
+
+
+@transaction.atomic
+def do_complete(*, actor: User, booking: Booking, via: Via | None = None) -> Booking:
+    """The consultation's note is signed: the booking is completed (no longer joined, moved or
+    cancelled; the patient sees the doctor's message)."""
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    if booking.status == BookingStatus.CONFIRMED:
+        booking.status = BookingStatus.COMPLETED
+        booking.save(update_fields=["status"])
+        audit_record(
+            action=Action.BOOKING_COMPLETED, actor=actor, subject=booking, patient=booking.patient, via=via
+        )
     return booking
 
 
 @transaction.atomic
-def do_mark_no_show(*, actor: User, booking: Booking, request: HttpRequest | None = None) -> Booking:
+def do_mark_no_show(
+    *, actor: User, booking: Booking, by: NoShowBy = NoShowBy.PATIENT, via: Via | None = None
+) -> Booking:
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != BookingStatus.CONFIRMED:
         raise BookingError("Only a confirmed appointment can be marked as a no-show.")
@@ -503,27 +707,27 @@ def do_mark_no_show(*, actor: User, booking: Booking, request: HttpRequest | Non
         raise BookingError("An appointment can be marked as a no-show only after its start time.")
     booking.status = BookingStatus.NO_SHOW
     booking.no_show_marked_at = timezone.now()
-    booking.save(update_fields=["status", "no_show_marked_at"])
-    availability.schedule_changed()
+    booking.no_show_by = by
+    booking.save(update_fields=["status", "no_show_marked_at", "no_show_by"])
+    availability.schedule_changed([booking.clinician_id])
     audit_record(
-        action=Action.BOOKING_NO_SHOW, actor=actor, subject=booking, patient=booking.patient, request=request
+        action=Action.BOOKING_NO_SHOW, actor=actor, subject=booking, patient=booking.patient, via=via
     )
+    signals.booking_no_show.send(sender=Booking, booking=booking, actor=actor, via=via)
     return booking
 
 
 @transaction.atomic
 def do_join_waitlist(
-    *, email: str, jurisdiction: str, patient: User | None = None, request: HttpRequest | None = None
+    *, email: str, jurisdiction: str, patient: User | None = None, via: Via | None = None
 ) -> WaitlistEntry:
     entry, _ = WaitlistEntry.objects.get_or_create(
-        email=email.lower(),
+        email_hash=email_key(email),
         jurisdiction=jurisdiction,
         notified_at=None,
-        defaults={"patient": patient, "created_at": timezone.now()},
+        defaults={"email": email.strip().lower(), "patient": patient, "created_at": timezone.now()},
     )
-    audit_record(
-        action=Action.WAITLIST_JOINED, actor=patient, subject=entry, request=request, reason=jurisdiction
-    )
+    audit_record(action=Action.WAITLIST_JOINED, actor=patient, subject=entry, via=via, reason=jurisdiction)
     return entry
 
 
@@ -537,21 +741,116 @@ def _email_booking(
     template: str,
     method: str = "REQUEST",
     token: str | None = None,
-    extra: dict | None = None,
+    extra: dict[str, str] | None = None,
 ) -> None:
-    manage_url = f"{settings.SITE_URL}{reverse('scheduling:manage', args=[token])}" if token else ""
-    zone = ZoneInfo(booking.patient_time_zone)
-    ics = booking_ics(booking, method=method, manage_url=manage_url)
+    """Queue a booking email (``scheduling.emails``). The worker builds it from the booking's
+    id; a raw manage ``token``, for any booking email, travels sealed and is never stored."""
     queue_email(
-        to=booking.patient.email,
-        template=template,
-        context={
-            "when": booking.start.astimezone(zone),
-            "zone": booking.patient_time_zone,
-            "clinician": booking.clinician.display_name,
-            "manage_url": manage_url,
-            "account_url": f"{settings.SITE_URL}{reverse('accounts:home')}",
-            **(extra or {}),
-        },
-        attachments=[["appointment.ics", ics, f"text/calendar; method={method}"]],
+        template,
+        refs={"booking": str(booking.public_id), "method": method, **(extra or {})},
+        secrets={"manage_token": token} if token else None,
     )
+
+
+# Availability, licences and appointment types: every change drops the slot cache and tells the
+# waitlist. ------------------------------------------------------------------------------------
+
+
+def _availability_changed(clinician: User, what: str, via: Via | None) -> None:
+    availability.schedule_changed([clinician])
+    audit_record(action=Action.AVAILABILITY_CHANGED, actor=clinician, subject=clinician, via=via, reason=what)
+    jurisdictions = list(clinician.licences.values_list("jurisdiction", flat=True))
+    transaction.on_commit(lambda: [notify_waitlist.enqueue(jurisdiction=j) for j in jurisdictions])
+
+
+@transaction.atomic
+def do_add_weekly_hours(
+    *, clinician: User, weekday: int, start: dt.time, end: dt.time, via: Via | None = None
+) -> WeeklyHours:
+    row = WeeklyHours.objects.create(clinician=clinician, weekday=weekday, start=start, end=end)
+    _availability_changed(clinician, "weekly hours added", via)
+    return row
+
+
+@transaction.atomic
+def do_add_date_override(
+    *, clinician: User, date: dt.date, start: dt.time | None, end: dt.time | None, via: Via | None = None
+) -> DateOverride:
+    row = DateOverride.objects.create(clinician=clinician, date=date, start=start, end=end)
+    _availability_changed(clinician, "date override added", via)
+    return row
+
+
+@transaction.atomic
+def do_add_time_off(
+    *, clinician: User, start: dt.datetime, end: dt.datetime, note: str = "", via: Via | None = None
+) -> TimeOff:
+    row = TimeOff.objects.create(clinician=clinician, start=start, end=end, note=note)
+    _availability_changed(clinician, "time off added", via)
+    return row
+
+
+AVAILABILITY_KINDS: dict[str, type[WeeklyHours] | type[DateOverride] | type[TimeOff]] = {
+    "weekly": WeeklyHours,
+    "override": DateOverride,
+    "off": TimeOff,
+}
+
+
+@transaction.atomic
+def do_remove_availability(
+    *, clinician: User, kind: str, public_id: uuid.UUID, via: Via | None = None
+) -> bool:
+    """Remove one of the clinician's own rows; False when there is no such row of theirs."""
+    model = AVAILABILITY_KINDS.get(kind)
+    if model is None:
+        return False
+    deleted, _ = model.objects.filter(public_id=public_id, clinician=clinician).delete()
+    if deleted:
+        _availability_changed(clinician, f"{kind} removed", via)
+    return bool(deleted)
+
+
+@transaction.atomic
+def do_add_licence(
+    *,
+    actor: User,
+    clinician: User,
+    jurisdiction: str,
+    number: str,
+    expires_on: dt.date,
+    via: Via | None = None,
+) -> Licence:
+    """Staff record a licence; it counts only once verified against the state board."""
+    licence = Licence.objects.create(
+        clinician=clinician, jurisdiction=jurisdiction, number=number, expires_on=expires_on
+    )
+    audit_record(action=Action.LICENCE_ADDED, actor=actor, subject=licence, via=via, reason=jurisdiction)
+    return licence
+
+
+@transaction.atomic
+def do_verify_licence(*, actor: User, licence: Licence, via: Via | None = None) -> Licence:
+    licence = Licence.objects.select_for_update().get(pk=licence.pk)
+    if licence.verified_at is None:
+        licence.verified_by = actor
+        licence.verified_at = timezone.now()
+        licence.save(update_fields=["verified_by", "verified_at"])
+        audit_record(
+            action=Action.LICENCE_VERIFIED, actor=actor, subject=licence, via=via, reason=licence.jurisdiction
+        )
+        jurisdiction = licence.jurisdiction
+        transaction.on_commit(lambda: notify_waitlist.enqueue(jurisdiction=jurisdiction))
+    return licence
+
+
+@transaction.atomic
+def do_save_appointment_type(
+    *, actor: User, appointment_type: AppointmentType, values: dict, via: Via | None = None
+) -> AppointmentType:
+    for field, value in values.items():
+        setattr(appointment_type, field, value)
+    appointment_type.save()
+    availability.schedule_changed()  # everyone's (the rules are part of each entry's stamp too)
+    audit_record(action=Action.APPOINTMENT_TYPE_CHANGED, actor=actor, subject=appointment_type, via=via)
+    return appointment_type

@@ -1,20 +1,21 @@
 import datetime as dt
-import zoneinfo
 
 from django import forms
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from clinic.scheduling.jurisdictions import JURISDICTIONS
+from clinic import dates
+from clinic.accounts.forms import TimeZoneField
+from clinic.accounts.jurisdictions import JURISDICTIONS
+from clinic.accounts.models import Licence, Role, User
+from clinic.accounts.validators import validate_birth_date, validate_time_zone
+from clinic.scheduling.models import AppointmentType, WeeklyHours
 
-ZONES = sorted(
-    z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
-)
 MAX_DAYS = 31
 
 
 def valid_zone(value: str) -> str:
-    if value not in zoneinfo.available_timezones():
-        raise forms.ValidationError("Choose a time zone from the list (for example America/New_York).")
+    validate_time_zone(value)
     return value
 
 
@@ -26,13 +27,15 @@ class SlotQueryForm(forms.Form):
         choices=[("", "Choose a state"), *JURISDICTIONS.items()],
         help_text="The doctor must be licensed where you are at the time of the call.",
     )
-    tz = forms.CharField(label="Your time zone", max_length=64)
+    # An empty first choice: when the device does not say its zone, the person chooses.
+    tz = TimeZoneField(label="Your time zone", empty_label="Choose your time zone")
     clinician = forms.CharField(required=False, max_length=36)
-    start = forms.DateField(required=False, label="From")
+    start = dates.DateField(required=False, label="From")
     days = forms.IntegerField(required=False, min_value=1, max_value=MAX_DAYS)
 
-    def clean_tz(self) -> str:
-        return valid_zone(self.cleaned_data["tz"])
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["tz"].widget.attrs.update({"data-detect-zone": "", "aria-describedby": "tz-help"})
 
     def clean_clinician(self) -> str | None:
         value = self.cleaned_data["clinician"]
@@ -47,7 +50,7 @@ class SlotQueryForm(forms.Form):
 class HoldForm(forms.Form):
     jurisdiction = forms.ChoiceField(choices=list(JURISDICTIONS.items()))
     tz = forms.CharField(max_length=64)
-    start = forms.DateTimeField()
+    start = dates.DateTimeField()
     clinician = forms.UUIDField(required=False)
 
     def clean_tz(self) -> str:
@@ -62,7 +65,8 @@ class HoldForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
-    date_of_birth = forms.DateField(
+    date_of_birth = dates.DateField(
+        out_of_range="Please check your date of birth.",
         label="Your date of birth",
         help_text="Consultations are for adults aged 18 and over.",
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
@@ -76,8 +80,7 @@ class ConfirmForm(forms.Form):
 
     def clean_date_of_birth(self) -> dt.date:
         born = self.cleaned_data["date_of_birth"]
-        if born.year < 1900 or born > dt.date.today():  # noqa: DTZ011 (a calendar date, not an instant)
-            raise forms.ValidationError("Please check your date of birth.")
+        validate_birth_date(born)
         return born
 
 
@@ -92,3 +95,89 @@ class CancelForm(forms.Form):
 
 class StaffCancelForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Reason (the patient is told)")
+
+
+class WeeklyHoursForm(forms.ModelForm):
+    class Meta:
+        model = WeeklyHours
+        fields = ["weekday", "start", "end"]
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}),
+            "end": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            raise forms.ValidationError("The end must be after the start (split hours that cross midnight).")
+        return data
+
+
+class OverrideForm(forms.Form):
+    date = dates.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if (start is None) != (end is None):
+            raise forms.ValidationError("Give both a start and an end, or neither to close the day.")
+        if start and end and end <= start:
+            raise forms.ValidationError("The end must be after the start.")
+        return data
+
+
+class TimeOffForm(forms.Form):
+    start = dates.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    end = dates.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    note = forms.CharField(required=False, max_length=120)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] <= data["start"]:
+            raise forms.ValidationError("The end must be after the start.")
+        return data
+
+
+class LicenceForm(forms.ModelForm):
+    jurisdiction = forms.ChoiceField(choices=list(JURISDICTIONS.items()))
+    expires_on = dates.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = Licence
+        fields = ["clinician", "jurisdiction", "number", "expires_on"]
+        widgets = {"expires_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Nurses are licensed too; only clinicians' licences offer them for bookings.
+        self.fields["clinician"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            role__in=[Role.CLINICIAN, Role.NURSE]
+        )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("expires_on") and data["expires_on"] < timezone.now().date():
+            raise forms.ValidationError("This licence has already expired.")
+        return data
+
+
+class AppointmentTypeForm(forms.ModelForm):
+    class Meta:
+        model = AppointmentType
+        fields = [
+            "name",
+            "duration_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "min_notice_minutes",
+            "horizon_days",
+            "max_per_day",
+            "cancel_cutoff_hours",
+        ]
+
+
+class LicenceChangeForm(forms.Form):
+    expires_on = dates.DateField()
+    withdraw = forms.BooleanField(required=False)

@@ -1,5 +1,5 @@
 """Calendar invitations (RFC 5545 via icalendar). A calendar is often seen by others, so the
-event says only that there is a video appointment with the clinic: no clinical word."""
+event says only that there is an appointment with the clinic (by video or at its site): no clinical word."""
 
 from __future__ import annotations
 
@@ -23,8 +23,11 @@ def booking_ics(
     event.add("dtstamp", timezone.now())  # when this copy of the invitation was made
     event.add("dtstart", booking.start)
     event.add("dtend", booking.end)
-    event.add("summary", f"Video appointment with {settings.CLINIC_NAME}")
-    lines = ["Your video appointment."]
+    what = "Appointment at" if booking.appointment_type.in_person else "Video appointment with"
+    event.add("summary", f"{what} {settings.CLINIC_NAME}")
+    lines = [
+        "Your appointment at the clinic." if booking.appointment_type.in_person else "Your video appointment."
+    ]
     if join_url:
         lines.append(f"Join from your browser: {join_url}")
     if manage_url:

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import datetime as dt
 import hashlib
 import secrets
@@ -5,13 +7,22 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 from clinic.accounts.models import User
+from clinic.crypto import EncryptedTextField
 
 
 class AppointmentKind(models.TextChoices):
     CONSULTATION = "consultation", "Free consultation"
     FOLLOW_UP = "follow_up", "Follow-up"
+    # Treatment sessions (clinic.care), booked by the clinician: in clinic, or at home watched
+    # over video.
+    SESSION_CLINIC = "session_clinic", "Treatment session in clinic"
+    SESSION_HOME = "session_home", "Treatment session at home, supervised over video"
+
+
+SESSION_KINDS = (AppointmentKind.SESSION_CLINIC, AppointmentKind.SESSION_HOME)
 
 
 class AppointmentType(models.Model):
@@ -28,6 +39,8 @@ class AppointmentType(models.Model):
     max_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
     cancel_cutoff_hours = models.PositiveSmallIntegerField(default=2)
     patient_bookable = models.BooleanField(default=True)
+    # At the clinic's site rather than over video: the emails say where, not how to join.
+    in_person = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["kind"]
@@ -54,6 +67,7 @@ class AppointmentType(models.Model):
 class WeeklyHours(models.Model):
     """A window of a clinician's usual week, in the clinician's own time zone."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="weekly_hours")
     weekday = models.PositiveSmallIntegerField(choices=[(i, d) for i, d in enumerate(
         ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])])  # fmt: skip
@@ -74,6 +88,7 @@ class WeeklyHours(models.Model):
 class DateOverride(models.Model):
     """Hours for one date that replace the weekly hours. A row without times closes the day."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="date_overrides")
     date = models.DateField()
     start = models.TimeField(null=True, blank=True)
@@ -94,10 +109,12 @@ class DateOverride(models.Model):
 
 
 class TimeOff(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="time_off")
     start = models.DateTimeField()
     end = models.DateTimeField()
-    note = models.CharField(max_length=120, blank=True)
+    # Typed by the clinician ("dentist"): encrypted like everything a person writes.
+    note = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["clinician", "start"]
@@ -137,11 +154,21 @@ class Hold(models.Model):
 
 class BookingStatus(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
+    # The clinician signed the note: the consultation happened and its record is final.
+    COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
     NO_SHOW = "no_show", "No-show"
 
 
+# Still to happen (can be joined, moved, cancelled).
 ACTIVE_STATUSES = [BookingStatus.CONFIRMED]
+# Keeps the clinician's time and counts toward the day's cap.
+BUSY_STATUSES = [BookingStatus.CONFIRMED, BookingStatus.COMPLETED]
+
+
+class NoShowBy(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINICIAN = "clinician", "Clinician"
 
 
 def hash_token(token: str) -> str:
@@ -150,6 +177,21 @@ def hash_token(token: str) -> str:
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+class BookingQuerySet(models.QuerySet["Booking"]):
+    """The permission-scoped lookups: a view finds a booking only through the one that fits the
+    person asking, so another person's booking is simply not found (404)."""
+
+    def for_patient(self, patient: User) -> BookingQuerySet:
+        return self.filter(patient=patient)
+
+    def for_clinician(self, clinician: User) -> BookingQuerySet:
+        return self.filter(clinician=clinician)
+
+    def by_manage_token(self, token: str) -> BookingQuerySet:
+        """The booking an emailed manage link names (only the token's hash is stored)."""
+        return self.filter(manage_token_hash=hash_token(token))
 
 
 class Booking(models.Model):
@@ -175,15 +217,18 @@ class Booking(models.Model):
     ics_sequence = models.PositiveIntegerField(default=0)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    cancel_reason = models.CharField(max_length=300, blank=True)
+    # Typed by the patient or by staff: encrypted. The audit row says only who cancelled.
+    cancel_reason = EncryptedTextField(blank=True)
     no_show_marked_at = models.DateTimeField(null=True, blank=True)
     # Who did not come: the patient, or (rarely) the clinician.
-    no_show_by = models.CharField(max_length=16, blank=True)
+    no_show_by = models.CharField(max_length=16, choices=NoShowBy.choices, blank=True)
     intake = models.ForeignKey(
         "intake.IntakeResponse", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
     )
     # Triage said "safety assessment first": the visit opens with it (INSTRUMENTS.md).
     safety_first = models.BooleanField(default=False)
+
+    objects = BookingQuerySet.as_manager()
 
     class Meta:
         ordering = ["start"]
@@ -206,6 +251,11 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_treatment_session(self) -> bool:
+        """A session of a treatment course: booked and moved by the clinician, not the patient."""
+        return self.appointment_type.kind in SESSION_KINDS
 
 
 class ReminderKind(models.TextChoices):
@@ -232,11 +282,38 @@ class ReminderSent(models.Model):
         return f"Reminder {self.kind} for {self.booking_id}"
 
 
+class CoverageNotice(models.Model):
+    """A booking its clinician's licence no longer covers, noticed once per booking time: listed
+    for staff and the clinician, and the patient offered another licensed doctor."""
+
+    booking = models.ForeignKey("Booking", on_delete=models.CASCADE, related_name="coverage_notices")
+    start = models.DateTimeField()
+    clinician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    noticed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "start", "clinician"], name="coverage_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Coverage notice for {self.booking_id}"
+
+
+def email_key(email: str) -> str:
+    """A keyed hash of an address (HMAC under SECRET_KEY): equal for equal addresses, useless
+    without the key."""
+    return salted_hmac("mendwell.waitlist.email", email.strip().lower(), algorithm="sha256").hexdigest()
+
+
 class WaitlistEntry(models.Model):
     """Someone who found no slot for a jurisdiction; emailed when slots appear."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    email = models.EmailField()
+    # The address of someone looking for treatment: encrypted, found again only by its keyed hash
+    # (``email_key``), which is what keeps one entry per person and jurisdiction while waiting.
+    email = EncryptedTextField()
+    email_hash = models.CharField(max_length=64)
     jurisdiction = models.CharField(max_length=6, db_index=True)
     patient = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField()
@@ -246,7 +323,7 @@ class WaitlistEntry(models.Model):
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["email", "jurisdiction"],
+                fields=["email_hash", "jurisdiction"],
                 condition=Q(notified_at__isnull=True),
                 name="waitlist_once_while_waiting",
             )

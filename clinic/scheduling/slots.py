@@ -139,7 +139,8 @@ class Calendar:
     ``busy`` and ``holds`` are already widened by their own buffers. ``booked_per_day`` counts
     existing bookings per clinician-local date. ``licensed_dates`` are inclusive ranges of
     clinician-local dates with a valid licence for the patient's jurisdiction; none means no
-    slots at all.
+    slots at all. ``licensed_until``, when given, is the instant the licence stops counting: a
+    slot is offered only if the whole visit ends by then.
     """
 
     clinician_id: str
@@ -151,9 +152,12 @@ class Calendar:
     holds: tuple[Interval, ...] = ()
     booked_per_day: Mapping[date, int] = field(default_factory=dict)
     licensed_dates: tuple[tuple[date, date], ...] = ()
+    licensed_until: datetime | None = None
 
     def __post_init__(self) -> None:
         _zone(self.zone)
+        if self.licensed_until is not None:
+            object.__setattr__(self, "licensed_until", _as_utc(self.licensed_until, "licensed_until"))
         for window in self.weekly:
             if not isinstance(window, WeeklyWindow):
                 raise TypeError(f"weekly must hold WeeklyWindow values, got {window!r}")
@@ -387,9 +391,17 @@ def _bounds(rules: Rules, now: datetime, start: datetime, end: datetime) -> tupl
     return lo, hi
 
 
+def _licence_bound(calendar: Calendar, rules: Rules, hi: datetime) -> datetime:
+    """The latest start (exclusive) whose visit still ends by ``licensed_until``."""
+    if calendar.licensed_until is None:
+        return hi
+    return min(hi, calendar.licensed_until - rules.duration + _TICK)
+
+
 def _free_slots(
     calendar: Calendar, rules: Rules, lo: datetime, hi: datetime, midnights: _Midnights
 ) -> list[Slot]:
+    hi = _licence_bound(calendar, rules, hi)
     if lo >= hi or not calendar.licensed_dates:
         return []
     candidates = _candidates(calendar, rules, lo, hi, midnights)
@@ -412,8 +424,9 @@ def free_slots(
     """Free slots of one clinician whose start is in ``[start, end)``, sorted by start.
 
     A grid candidate on clinician-local date d is kept when d is licensed and under the daily
-    cap, its start is in ``[now + min_notice, now + horizon)`` and in ``[start, end)``, it ends
-    inside its window, and its blocked interval overlaps no busy time, hold or time off.
+    cap, the visit ends by ``licensed_until``, its start is in ``[now + min_notice, now +
+    horizon)`` and in ``[start, end)``, it ends inside its window, and its blocked interval
+    overlaps no busy time, hold or time off.
     """
     lo, hi = _bounds(rules, now, start, end)
     return _free_slots(calendar, rules, lo, hi, {})
@@ -439,7 +452,8 @@ def is_bookable(calendar: Calendar, rules: Rules, *, now: datetime, slot_start: 
     booking transaction: it expands only the one local date the slot falls on."""
     now = _as_utc(now, "now")
     slot_start = _as_utc(slot_start, "slot_start")
-    if not now + rules.min_notice <= slot_start < now + rules.horizon:
+    latest = _licence_bound(calendar, rules, now + rules.horizon)
+    if not now + rules.min_notice <= slot_start < latest:
         return False
     # The same expansion as free_slots, over a one-microsecond range: only the slot's own
     # clinician-local date is looked at.

@@ -1,18 +1,14 @@
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from clinic.mail import queue_email
+from clinic import mail
+from clinic.audit.actions import audit_record
+from clinic.audit.models import Action
 from clinic.scheduling import availability
-from clinic.scheduling.jurisdictions import jurisdiction_name
 from clinic.scheduling.models import (
     AppointmentKind,
     AppointmentType,
@@ -49,19 +45,11 @@ def notify_waitlist(*, jurisdiction: str) -> int:
     if not found:
         return 0
     sent = 0
-    book_url = f"{settings.SITE_URL}{reverse('scheduling:book')}"
     with transaction.atomic():
         for entry in waiting.select_for_update():
             entry.notified_at = now
             entry.save(update_fields=["notified_at"])
-            queue_email(
-                to=entry.email,
-                template="scheduling/email/waitlist",
-                context={
-                    "place": jurisdiction_name(jurisdiction),
-                    "book_url": f"{book_url}?jurisdiction={jurisdiction}",
-                },
-            )
+            mail.queue_email("scheduling/email/waitlist", refs={"entry": str(entry.public_id)})
             sent += 1
     return sent
 
@@ -94,6 +82,12 @@ def sweep_reminders(now: dt.datetime | None = None) -> int:
                 with transaction.atomic():
                     ReminderSent.objects.create(booking_id=booking_id, kind=kind, start=start, claimed_at=now)
                     send_reminder.enqueue(booking_id=str(public_id), kind=str(kind), start=start.isoformat())
+                    audit_record(
+                        action=Action.REMINDER_QUEUED,
+                        subject_type="scheduling.booking",
+                        subject_id=str(public_id),
+                        reason=str(kind),
+                    )
             except IntegrityError:
                 continue  # another worker claimed it first
             queued += 1
@@ -102,29 +96,27 @@ def sweep_reminders(now: dt.datetime | None = None) -> int:
 
 @task()
 def send_reminder(*, booking_id: str, kind: str, start: str) -> str:
-    booking = Booking.objects.select_related("patient", "clinician").filter(public_id=booking_id).first()
-    if booking is None or booking.status != BookingStatus.CONFIRMED or booking.start.isoformat() != start:
-        return "stale"  # cancelled or moved since the reminder was claimed
-    zone = ZoneInfo(booking.patient_time_zone)
-    context = {
-        "clinic_name": settings.CLINIC_NAME,
-        "site_url": settings.SITE_URL,
-        "when": booking.start.astimezone(zone),
-        "zone": booking.patient_time_zone,
-        "clinician": booking.clinician.display_name,
-        "hours": 24 if kind == ReminderKind.DAY_BEFORE else 1,
-        "join_url": f"{settings.SITE_URL}{reverse('visits:visit', args=[booking.public_id])}",
-    }
-    subject = render_to_string("scheduling/email/reminder_subject.txt", context).strip()
-    body = render_to_string("scheduling/email/reminder.txt", context)
-    EmailMultiAlternatives(f"[{settings.CLINIC_NAME}] {subject}", body, to=[booking.patient.email]).send()
-    return "sent"
+    """ "sent", or "stale" when the booking was cancelled or moved since the claim."""
+    return mail.send("scheduling/email/reminder", refs={"booking": booking_id, "kind": kind, "start": start})
+
+
+@task()
+def notice_uncovered_task() -> int:
+    # Imported here: actions imports this module for its tasks (same app, no layer crossed).
+    from clinic.scheduling.actions import notice_uncovered
+
+    return notice_uncovered()
 
 
 @task()
 def reminder_sweep() -> int:
-    """Run the sweep, then queue the next one: the worker keeps the reminders going by itself."""
+    """Run the sweep, then queue the next one: the worker keeps the reminders going by itself.
+    Each pass also notices bookings whose licence stopped covering them (an expiry that comes
+    within the horizon is noticed as it comes)."""
+    from clinic.scheduling.actions import notice_uncovered
+
     queued = sweep_reminders()
+    notice_uncovered()
     if reminder_sweep.get_backend().supports_defer:  # the immediate backend (tests) cannot wait
         reminder_sweep.using(run_after=timezone.now() + SWEEP_EVERY).enqueue()
     return queued

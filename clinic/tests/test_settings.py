@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from clinic.audit.models import Action, AuditEvent
-from clinic.conftest import client_for
+from tests.support.personas import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,7 @@ def test_content_security_policy_allows_no_inline_script(client):
 
 @pytest.mark.django_db
 def test_pages_with_personal_data_are_never_cached(patient, staff):
-    response = client_for(patient).get(reverse("accounts:patient_home"))
+    response = client_for(patient).get(reverse("portal:patient_home"))
     assert "no-store" in response["Cache-Control"]
     response = client_for(staff).get(reverse("content:inbox"))
     assert "no-store" in response["Cache-Control"]
@@ -84,11 +84,11 @@ def test_idle_session_ends_after_thirty_minutes(patient):
     start = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False) as traveller:
         client = client_for(patient)
-        assert client.get(reverse("accounts:patient_home")).status_code == 200
+        assert client.get(reverse("portal:patient_home")).status_code == 200
         traveller.move_to(start + dt.timedelta(minutes=29))
-        assert client.get(reverse("accounts:patient_home")).status_code == 200
+        assert client.get(reverse("portal:patient_home")).status_code == 200
         traveller.move_to(start + dt.timedelta(minutes=59, seconds=30))
-        response = client.get(reverse("accounts:patient_home"))
+        response = client.get(reverse("portal:patient_home"))
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"]
     assert AuditEvent.objects.filter(action=Action.SESSION_EXPIRED, actor=patient).count() == 1
@@ -101,9 +101,9 @@ def test_active_session_still_ends_after_twelve_hours(patient):
         client = client_for(patient)
         for minutes in range(0, 12 * 60, 25):  # active every 25 minutes
             traveller.move_to(start + dt.timedelta(minutes=minutes))
-            assert client.get(reverse("accounts:patient_home")).status_code == 200
+            assert client.get(reverse("portal:patient_home")).status_code == 200
         traveller.move_to(start + dt.timedelta(hours=12, minutes=5))
-        assert client.get(reverse("accounts:patient_home")).status_code == 302
+        assert client.get(reverse("portal:patient_home")).status_code == 302
 
 
 def test_request_id_header_is_set(client, db):

@@ -1,21 +1,30 @@
-"""Notes, decisions, addenda and no-shows: the record a clinician's licence rides on."""
+"""The visit and its record: where the patient is, admission, joining and leaving the call,
+notes, decisions, addenda, no-shows and break-glass access."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.models import User
-from clinic.audit.actions import audit_record
+from clinic.audit.actions import Via, audit_record
 from clinic.audit.models import Action
 from clinic.mail import queue_email
-from clinic.scheduling.models import Booking, BookingStatus
-from clinic.visits.models import ConsultNote, Decision, NoteAddendum
+from clinic.scheduling import actions as booking_actions
+from clinic.scheduling.models import Booking, BookingStatus, NoShowBy
+from clinic.visits import live
+from clinic.visits.access import BREAK_GLASS_FOR, clinician_licensed_for, visit_for
+from clinic.visits.models import (
+    Attendance,
+    BreakGlass,
+    ConsultNote,
+    Decision,
+    NoteAddendum,
+    Participant,
+    Visit,
+)
 
 NOTE_FIELDS = [
     "identity_method", "location_confirmed", "others_present", "reason", "history_reviewed", "risk_level",
@@ -47,7 +56,7 @@ def note_for(booking: Booking) -> ConsultNote:
 
 @transaction.atomic
 def do_save_note(
-    *, clinician: User, booking: Booking, data: dict[str, Any], request: HttpRequest | None = None
+    *, clinician: User, booking: Booking, data: dict[str, Any], via: Via | None = None
 ) -> ConsultNote:
     """Save the draft (autosave and "Save" alike). A signed note is never changed."""
     note = ConsultNote.objects.select_for_update().get(pk=note_for(booking).pk)
@@ -58,9 +67,7 @@ def do_save_note(
             setattr(note, field, data[field])
     note.updated_at = timezone.now()
     note.save()
-    audit_record(
-        action=Action.NOTE_SAVED, actor=clinician, subject=note, patient=booking.patient, request=request
-    )
+    audit_record(action=Action.NOTE_SAVED, actor=clinician, subject=note, patient=booking.patient, via=via)
     return note
 
 
@@ -92,7 +99,7 @@ def sign_problems(note: ConsultNote, booking: Booking) -> dict[str, str]:
 
 
 @transaction.atomic
-def do_sign_note(*, clinician: User, booking: Booking, request: HttpRequest | None = None) -> ConsultNote:
+def do_sign_note(*, clinician: User, booking: Booking, via: Via | None = None) -> ConsultNote:
     note = ConsultNote.objects.select_for_update().get(pk=note_for(booking).pk)
     if note.is_signed:
         return note
@@ -107,22 +114,17 @@ def do_sign_note(*, clinician: User, booking: Booking, request: HttpRequest | No
         actor=clinician,
         subject=note,
         patient=booking.patient,
-        request=request,
+        via=via,
         reason=note.decision,
     )
+    booking_actions.do_complete(actor=clinician, booking=booking, via=via)
     # The email only says there is a message; the message itself is read after signing in.
-    queue_email(
-        to=booking.patient.email,
-        template="visits/email/message",
-        context={"url": f"{settings.SITE_URL}{reverse('visits:my_appointment', args=[booking.public_id])}"},
-    )
+    queue_email("visits/email/message", refs={"booking": str(booking.public_id)})
     return note
 
 
 @transaction.atomic
-def do_add_addendum(
-    *, clinician: User, booking: Booking, text: str, request: HttpRequest | None = None
-) -> NoteAddendum:
+def do_add_addendum(*, clinician: User, booking: Booking, text: str, via: Via | None = None) -> NoteAddendum:
     note = note_for(booking)
     if not note.is_signed:
         raise NoteError("The note is still a draft: edit it directly.")
@@ -135,25 +137,17 @@ def do_add_addendum(
         actor=clinician,
         subject=addendum,
         patient=booking.patient,
-        request=request,
+        via=via,
     )
     return addendum
 
 
 @transaction.atomic
-def do_no_show(*, actor: User, booking: Booking, by: str, request: HttpRequest | None = None) -> Booking:
+def do_no_show(*, actor: User, booking: Booking, by: NoShowBy, via: Via | None = None) -> Booking:
     """Mark who did not come, after the start time. A patient who missed it gets a kind email."""
-    from clinic.scheduling.actions import do_mark_no_show
-
-    booking = do_mark_no_show(actor=actor, booking=booking, request=request)
-    Booking.objects.filter(pk=booking.pk).update(no_show_by=by)
-    booking.no_show_by = by
-    template = "visits/email/missed" if by == "patient" else "visits/email/clinician_missed"
-    queue_email(
-        to=booking.patient.email,
-        template=template,
-        context={"book_url": f"{settings.SITE_URL}{reverse('scheduling:book')}"},
-    )
+    booking = booking_actions.do_mark_no_show(actor=actor, booking=booking, by=by, via=via)
+    template = "visits/email/missed" if by == NoShowBy.PATIENT else "visits/email/clinician_missed"
+    queue_email(template, refs={"booking": str(booking.public_id)})
     return booking
 
 
@@ -161,3 +155,122 @@ def visible_message(booking: Booking) -> ConsultNote | None:
     """The signed note whose decision and message the patient may read."""
     note = ConsultNote.objects.filter(booking=booking, signed_at__isnull=False).first()
     return note if booking.status != BookingStatus.CANCELLED else None
+
+
+# The live visit --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_attest(
+    *, patient: User, booking: Booking, jurisdiction: str, address: str, phone: str, via: Via | None = None
+) -> Visit:
+    """The patient says where they are now. Without a licence there the visit is blocked; a
+    change of place after being let in means being let in again."""
+    visit = Visit.objects.select_for_update().get(pk=visit_for(booking).pk)
+    now = timezone.now()
+    licensed = clinician_licensed_for(booking, jurisdiction)
+    visit.attested_jurisdiction = jurisdiction
+    visit.attested_address = address
+    visit.callback_phone = phone
+    visit.attested_at = now
+    visit.admitted_at = None
+    visit.waiting_since = now if licensed else None
+    visit.save()
+    audit_record(
+        action=Action.VISIT_ATTESTED if licensed else Action.VISIT_BLOCKED,
+        actor=patient,
+        subject=visit,
+        patient=booking.patient,
+        via=via,
+        reason=jurisdiction,
+    )
+    # The clinician's open page hears at once that the patient is waiting, or blocked.
+    transaction.on_commit(lambda: live.visit_changed(visit))
+    return visit
+
+
+class NotWaiting(Exception):
+    """The patient is not waiting, or the clinician holds no licence where they are."""
+
+
+@transaction.atomic
+def do_admit(*, clinician: User, booking: Booking, via: Via | None = None) -> Visit:
+    visit = Visit.objects.select_for_update().get(pk=visit_for(booking).pk)
+    if visit.waiting_since is None or not clinician_licensed_for(booking, visit.attested_jurisdiction):
+        raise NotWaiting
+    if visit.admitted_at is None:
+        visit.admitted_at = timezone.now()
+        visit.save(update_fields=["admitted_at"])
+        audit_record(
+            action=Action.VISIT_ADMITTED, actor=clinician, subject=visit, patient=booking.patient, via=via
+        )
+        # Admission is pushed to the waiting room's open socket: the call starts without a reload.
+        transaction.on_commit(lambda: live.visit_changed(visit))
+    return visit
+
+
+@transaction.atomic
+def do_join_call(*, user: User, visit: Visit, role: Participant) -> Attendance:
+    attendance = Attendance.objects.create(visit=visit, user=user, role=role, joined_at=timezone.now())
+    audit_record(
+        action=Action.VISIT_JOINED, actor=user, subject=visit, patient=visit.booking.patient, reason=role
+    )
+    return attendance
+
+
+@transaction.atomic
+def do_leave_call(*, attendance_id: int) -> Attendance:
+    attendance = Attendance.objects.select_related("visit__booking__patient", "user").get(pk=attendance_id)
+    attendance.left_at = timezone.now()
+    attendance.save(update_fields=["left_at"])
+    audit_record(
+        action=Action.VISIT_LEFT,
+        actor=attendance.user,
+        subject=attendance.visit,
+        patient=attendance.visit.booking.patient,
+        reason=attendance.role,
+    )
+    return attendance
+
+
+# Break-glass -----------------------------------------------------------------------------------
+
+
+class AccessError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@transaction.atomic
+def do_break_glass(*, clinician: User, patient: User, reason: str, via: Via | None = None) -> BreakGlass:
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise AccessError("Say why you need this record (at least a short sentence).")
+    now = timezone.now()
+    grant = BreakGlass.objects.create(
+        clinician=clinician,
+        patient=patient,
+        reason=reason[:500],
+        created_at=now,
+        expires_at=now + BREAK_GLASS_FOR,
+    )
+    # The typed reason stays on the grant, encrypted; the audit row names the grant only.
+    audit_record(action=Action.BREAK_GLASS, actor=clinician, subject=grant, patient=patient, via=via)
+    return grant
+
+
+@transaction.atomic
+def do_review_break_glass(*, staff: User, grant: BreakGlass, via: Via | None = None) -> None:
+    grant = BreakGlass.objects.select_for_update().get(pk=grant.pk)
+    if grant.reviewed_at is None:
+        grant.reviewed_by = staff
+        grant.reviewed_at = timezone.now()
+        grant.save(update_fields=["reviewed_by", "reviewed_at"])
+        audit_record(
+            action=Action.BREAK_GLASS_REVIEWED,
+            actor=staff,
+            subject=grant,
+            patient=grant.patient,
+            via=via,
+        )

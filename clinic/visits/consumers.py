@@ -1,6 +1,12 @@
-"""Signalling for the built-in 1:1 video room. Media never passes through the server: this only
-relays WebRTC offers, answers and ICE candidates between the booked patient and the booked
-clinician."""
+"""The visit's websocket, for its two participants only (the booked patient and the booked
+clinician) and only while the visit is open.
+
+- Before admission it is the waiting room's line: both sides receive the visit's status the
+  moment it changes (the patient arrives, is blocked for location, is let in), and the patient's
+  device check ("ready") reaches the clinician. Nothing else passes.
+- Once the patient is admitted it also relays the WebRTC negotiation (offers, answers, ICE
+  candidates) between the two. Media never passes through the server.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,25 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.generic.websocket import JsonWebsocketConsumer
-from django.db import transaction
-from django.utils import timezone
 
-from clinic.audit.models import Action
-from clinic.visits.access import participant_booking, visit_for, window_state
-from clinic.visits.models import Attendance
+from clinic.scheduling.models import Booking
+from clinic.visits.access import WindowState, participant_booking, visit_for, window_state
+from clinic.visits.actions import do_join_call, do_leave_call
+from clinic.visits.live import group_for, status_of
+from clinic.visits.models import Participant, Visit
 
-ALLOWED_KINDS = {"hello", "hello-ack", "reset", "description", "candidate", "bye"}
+# The call's negotiation: relayed only between admitted participants.
+SIGNALLING = {"hello", "hello-ack", "reset", "description", "candidate", "bye"}
+# The waiting patient's device check, for the clinician deciding whom to admit.
+READY_MEDIA = {"video", "audio", "none"}
 MAX_MESSAGE = 64 * 1024
 
 
 class VisitConsumer(JsonWebsocketConsumer):
-    role: str = ""
+    role: Participant | None = None
     group: str = ""
+    booking_pk: int = 0
+    admitted: bool = False
     attendance_id: int | None = None
 
     def connect(self) -> None:
@@ -32,25 +43,20 @@ class VisitConsumer(JsonWebsocketConsumer):
             self.close(code=4404)
             return
         booking, role = found
-        visit = visit_for(booking)
-        # The patient reaches the call only once admitted, and nobody outside the window.
-        if window_state(booking) != "open" or (role == "patient" and visit.admitted_at is None):
+        if window_state(booking) != WindowState.OPEN:
             self.close(code=4403)
             return
+        visit = visit_for(booking)
         self.role = role
-        self.group = f"visit.{visit.public_id.hex}"
+        self.booking_pk = booking.pk
+        self.group = group_for(visit)
         async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
         self.accept()
-        with transaction.atomic():
-            attendance = Attendance.objects.create(
-                visit=visit, user=user, role=role, joined_at=timezone.now()
-            )
-            from clinic.audit.actions import audit_record
+        self._update(booking, visit)
+        # The other side learns someone arrived (a waiting patient answers with its device check).
+        self._to_other({"kind": "present", "role": self.role})
 
-            audit_record(
-                action=Action.VISIT_JOINED, actor=user, subject=visit, patient=booking.patient, reason=role
-            )
-        self.attendance_id = attendance.pk
+    # From the browser ----------------------------------------------------------------------
 
     def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if text_data is None or len(text_data) > MAX_MESSAGE:
@@ -59,37 +65,61 @@ class VisitConsumer(JsonWebsocketConsumer):
             content = json.loads(text_data)
         except ValueError:
             return
-        if not isinstance(content, dict) or content.get("kind") not in ALLOWED_KINDS:
+        if not isinstance(content, dict):
             return
+        kind = content.get("kind")
+        if kind == "ready" and self.role == Participant.PATIENT and content.get("media") in READY_MEDIA:
+            self._to_other({"kind": "ready", "media": content["media"]})
+        elif kind in SIGNALLING and self.admitted:
+            self._to_other(content)
+
+    def _to_other(self, message: dict[str, Any]) -> None:
         async_to_sync(self.channel_layer.group_send)(
-            self.group, {"type": "relay", "sender_role": self.role, "message": content}
+            self.group, {"type": "relay", "sender_role": self.role, "message": message}
         )
 
+    # From the channel layer ----------------------------------------------------------------
+
     def relay(self, event: dict[str, Any]) -> None:
-        # Only to the other participant: never back to the sender's side.
-        if event["sender_role"] != self.role:
-            self.send_json(event["message"])
+        # Only to the other participant, never back to the sender's side; and no negotiation
+        # reaches a socket that is not in the call.
+        if event["sender_role"] == self.role:
+            return
+        if event["message"].get("kind") in SIGNALLING and not self.admitted:
+            return
+        self.send_json(event["message"])
+
+    def visit_changed(self, event: dict[str, Any]) -> None:
+        """The visit changed (pushed after commit): read it again and tell the browser."""
+        booking = (
+            Booking.objects.select_related("patient", "clinician", "appointment_type")
+            .filter(pk=self.booking_pk)
+            .first()
+        )
+        visit = Visit.objects.filter(booking_id=self.booking_pk).first()
+        if booking is None or visit is None:
+            return
+        self._update(booking, visit)
+
+    def _update(self, booking: Booking, visit: Visit) -> None:
+        """Follow admission (join the call, or leave it when the patient must be let in again)
+        and send the current status."""
+        admitted = visit.admitted_at is not None
+        assert self.role is not None
+        if admitted and self.attendance_id is None:
+            self.attendance_id = do_join_call(user=self.scope["user"], visit=visit, role=self.role).pk
+        elif not admitted and self.attendance_id is not None:
+            do_leave_call(attendance_id=self.attendance_id)
+            self.attendance_id = None
+        self.admitted = admitted
+        self.send_json({"kind": "status", **status_of(booking, visit)})
 
     def disconnect(self, code: int) -> None:
         if not self.group:
             return
-        async_to_sync(self.channel_layer.group_send)(
-            self.group, {"type": "relay", "sender_role": self.role, "message": {"kind": "bye"}}
-        )
+        if self.admitted:
+            self._to_other({"kind": "bye"})
+        self._to_other({"kind": "gone", "role": self.role})
         async_to_sync(self.channel_layer.group_discard)(self.group, self.channel_name)
         if self.attendance_id is not None:
-            with transaction.atomic():
-                attendance = Attendance.objects.select_related("visit__booking__patient", "user").get(
-                    pk=self.attendance_id
-                )
-                attendance.left_at = timezone.now()
-                attendance.save(update_fields=["left_at"])
-                from clinic.audit.actions import audit_record
-
-                audit_record(
-                    action=Action.VISIT_LEFT,
-                    actor=attendance.user,
-                    subject=attendance.visit,
-                    patient=attendance.visit.booking.patient,
-                    reason=self.role,
-                )
+            do_leave_call(attendance_id=self.attendance_id)

@@ -42,7 +42,7 @@ def window(booking: "models.Model") -> tuple[dt.datetime, dt.datetime]:
     return opens, closes
 
 
-class NoShowBy(models.TextChoices):
+class Participant(models.TextChoices):
     PATIENT = "patient", "Patient"
     CLINICIAN = "clinician", "Clinician"
 
@@ -52,7 +52,7 @@ class Attendance(models.Model):
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="attendance")
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    role = models.CharField(max_length=16)
+    role = models.CharField(max_length=16, choices=Participant.choices)
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
 
@@ -143,3 +143,25 @@ class NoteAddendum(models.Model):
 
     def __str__(self) -> str:
         return f"Addendum {self.public_id}"
+
+
+class BreakGlass(models.Model):
+    """A clinician's emergency access to a patient who is not theirs: a reason, a time limit,
+    an audit row, and a line on the staff review list."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Typed by the clinician, may name clinical detail: encrypted. ``do_break_glass`` refuses an
+    # empty reason (a database check cannot see through the encryption).
+    reason = EncryptedTextField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Break-glass {self.public_id}"

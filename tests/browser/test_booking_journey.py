@@ -40,6 +40,7 @@ SAM = "sam.patel@demo.mendwell.example"
 ALEX = "alex.rivera@demo.mendwell.example"
 CLINICAL_WORDS = ("ketamine", "depression")
 CHICAGO = "America/Chicago"
+CHICAGO_NAME = "Central Time (Chicago)"  # how the pages name the zone
 MIN_NOTICE = dt.timedelta(minutes=120)  # the consultation type's min_notice_minutes
 
 BOOKED_SUBJECT = "Your video appointment is booked"
@@ -131,9 +132,9 @@ def assert_no_clinical_words(what: str, text: str) -> None:
 
 
 def verification_code(server: Server, to: str) -> str:
-    message = wait_for_mail(server, to, "confirm")
+    message = wait_for_mail(server, to, "sign-up code")
     body = email_text(message)
-    match = re.search(r"browser window\.\s+([A-Z0-9][A-Z0-9-]{3,})\s", body)
+    match = re.search(r"Your code is:\s+([A-Z0-9][A-Z0-9-]{3,})\s", body)
     assert match, f"no verification code in:\n{body}"
     return match.group(1)
 
@@ -159,11 +160,12 @@ def choose_place(page: Page, place: str = "New York") -> None:
 
 
 def slot_forms(page: Page):  # type: ignore[no-untyped-def]
-    return page.locator("section.day form:has(button.slot)")
+    """The time buttons: each sends its own start (``name="start"``) with the form it is in."""
+    return page.locator("section.day button.slot[name=start]")
 
 
 def slot_starts(page: Page) -> list[dt.datetime]:
-    values = slot_forms(page).locator("input[name=start]").evaluate_all("els => els.map(e => e.value)")
+    values = slot_forms(page).evaluate_all("els => els.map(e => e.value)")
     return [dt.datetime.fromisoformat(v) for v in values]
 
 
@@ -180,10 +182,10 @@ def first_time(page: Page) -> int:
 def hold_slot(page: Page, index: int | None = None) -> tuple[dt.datetime, str]:
     """Click the ``index``-th time (by default the first); returns its start (UTC) and the label
     on the button."""
-    form = slot_forms(page).nth(first_time(page) if index is None else index)
-    start = dt.datetime.fromisoformat(form.locator("input[name=start]").get_attribute("value") or "")
-    label = form.locator("button.slot").inner_text().strip()
-    form.locator("button.slot").click()
+    button = slot_forms(page).nth(first_time(page) if index is None else index)
+    start = dt.datetime.fromisoformat(button.get_attribute("value") or "")
+    label = button.inner_text().strip()
+    button.click()
     return start, label
 
 
@@ -194,10 +196,14 @@ def sign_up_from_hold(page: Page, server: Server, email_address: str) -> None:
     expect(page).to_have_url(re.compile(r"/accounts/signup/"))
     page.locator("#id_email").fill(email_address)
     page.locator("#id_password1").fill(strong_password())
-    page.get_by_role("button", name="Sign Up", exact=True).click()
+    # The sign-up steps belong to the booking: the held time stays in view, with its countdown.
+    expect(page.locator(".held")).to_be_visible()
+    expect(page.locator("[data-hold-clock]")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    page.get_by_role("button", name="Create my account", exact=True).click()
     expect(page).to_have_url(re.compile(r"/accounts/confirm-email/"))
+    expect(page.locator(".held")).to_be_visible()
     page.locator("#id_code").fill(verification_code(server, email_address))
-    page.get_by_role("button", name="Confirm", exact=True).click()
+    page.get_by_role("button", name="Confirm my email", exact=True).click()
     page.wait_for_load_state("load")
 
 
@@ -336,7 +342,7 @@ def test_new_patient_books_reschedules_and_cancels(browser: Browser, server: Ser
         day_text, clock = local_label(start, CHICAGO)
         assert clock == label, f"the slot button said {label!r}, the held time is {clock}"
         expect(page.locator(".held__when")).to_contain_text(clock)
-        expect(page.locator(".held__when")).to_contain_text(CHICAGO)
+        expect(page.locator(".held__when")).to_contain_text(CHICAGO_NAME)
 
         sign_up_from_hold(page, server, patient)
         through_intake(page, casey, confirm_url, problems, "signing up and verifying the email")
@@ -347,7 +353,7 @@ def test_new_patient_books_reschedules_and_cancels(browser: Browser, server: Ser
         when = page.locator(".held__when")
         expect(when).to_contain_text(day_text)
         expect(when).to_contain_text(clock)
-        expect(when).to_contain_text(CHICAGO)
+        expect(when).to_contain_text(CHICAGO_NAME)
         phone_screenshot(page, "book-booked")
 
     # The confirmation email and its invitation.
@@ -388,7 +394,6 @@ def test_new_patient_books_reschedules_and_cancels(browser: Browser, server: Ser
         expect(heading(page)).to_have_text("Confirm the new time")
         page.get_by_role("button", name="Move my appointment").click()
         expect(heading(page)).to_have_text("Your appointment")
-        expect(page).to_have_url(f"{server.base_url}{manage_path}")
         new_day, new_clock = local_label(new_start, CHICAGO)
         assert new_clock == new_label
         expect(page.locator(".held__when")).to_contain_text(new_day)
@@ -397,12 +402,17 @@ def test_new_patient_books_reschedules_and_cancels(browser: Browser, server: Ser
 
         moved = wait_for_mail(server, patient, MOVED_SUBJECT)
         assert_no_clinical_words("the new-time email", email_text(moved))
+        # The updated email carries a new manage link (the page now on screen); the old one is dead.
+        renewed = re.findall(r"https?://\S+/manage/[^/\s]+/", email_text(moved))
+        assert renewed and renewed[0].removeprefix(server.base_url) != manage_path
+        expect(page).to_have_url(renewed[0])
         moved_calendar = ics_of(moved)
         assert str(moved_calendar["METHOD"]) == "REQUEST"
         moved_event = only_event(moved_calendar)
         assert str(moved_event["UID"]) == uid
         assert int(moved_event["SEQUENCE"]) == 1
         assert moved_event["DTSTART"].dt == new_start
+        assert renewed[0] in str(moved_event.get("DESCRIPTION", "")).replace("\n", " ")
 
         # Cancel from the manage page.
         page.get_by_text("Cancel this appointment").click()
@@ -450,7 +460,7 @@ def test_under_18_cannot_book(page: Page, server: Server) -> None:
     phone_screenshot(page, "book-not-adult")
 
     assert upcoming_on_account_page(page) == 0, "an under-18 patient has an upcoming consultation"
-    expect(page.get_by_text("You have no consultations booked.")).to_be_visible()
+    expect(page.get_by_text("You have no appointments booked.")).to_be_visible()
     assert not mails(server, patient, BOOKED_SUBJECT), "an under-18 patient was sent a booking"
 
 

@@ -418,7 +418,7 @@ def test_whole_consultation(browser: Browser, server: Server) -> None:
             print(f"\nboth remote videos play after {played['seconds']}s: {played}")
 
             # 5. The note: checklist, note, decision, message; autosave; sign; addendum.
-            maya.locator("#patient-status").get_by_role("link", name="Appointment and questionnaire").click()
+            maya.locator(".consult__patient").get_by_role("link", name="Appointment page").click()
             expect(maya).to_have_url(f"{server.base_url}/clinician/appointments/{booking}/")
             expect(h1(maya)).to_have_text(patient.preferred_name)
             fill_note(maya)
@@ -454,8 +454,10 @@ def test_whole_consultation(browser: Browser, server: Server) -> None:
             assert PATIENT_MESSAGE[:40] not in text, "the email carries the doctor's message itself"
             assert f"/me/appointments/{booking}/" in text, text
 
-            assert upcoming_on_account_page(patient_page) == 1
-            patient_page.locator(".booking-row").get_by_role("link", name="details, cancel").click()
+            # Signing completed the appointment: nothing upcoming, the message waits under "Earlier".
+            assert upcoming_on_account_page(patient_page) == 0
+            expect(patient_page.get_by_text("your doctor left a message")).to_be_visible()
+            patient_page.get_by_role("link", name=re.compile(r"\d{4}, \d+:\d\d [AP]M")).first.click()
             expect(patient_page).to_have_url(f"{server.base_url}/me/appointments/{booking}/")
             section = patient_page.locator("section[aria-labelledby=msg-title]")
             expect(section.get_by_role("heading")).to_have_text("Your doctor's message")
@@ -491,6 +493,8 @@ def test_whole_consultation(browser: Browser, server: Server) -> None:
                 "    AppointmentType.objects.filter(kind='consultation')"
                 f".update(min_notice_minutes=int({min_notice_before!r}))\n"
                 f"DateOverride.objects.filter(clinician=User.objects.get(email={MAYA!r})).delete()\n"
+                "from clinic.scheduling.availability import schedule_changed\n"
+                "schedule_changed()  # written past the actions: the free times must hear of it\n"
             )
             manage(server, "shell", "-c", restore)
     print(f"whole consultation in {time.monotonic() - began:.0f}s")

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PHONE, Server, phone_screenshot, read_emails, totp_code
+from tests.browser.conftest import PHONE, Server, phone_screenshot, read_emails, unused_totp_code
 from tests.browser.test_booking_journey import (
     DEMO_PASSWORD,
     choose_place,
@@ -285,21 +285,15 @@ def expect_crisis_numbers(page: Page, scope=None) -> None:  # type: ignore[no-un
 
 # Clinicians ---------------------------------------------------------------------------------
 
-_signed_in_window: dict[str, int] = {}
-
 
 def sign_in_clinician(page: Page, server: Server, email_address: str) -> None:
-    """Password, then the TOTP code. allauth refuses a code used once already, so a second
-    sign-in by the same person within one 30-second step waits for the next code."""
+    """Password, then a TOTP code not used yet (allauth refuses a code used once already)."""
     page.goto("/accounts/login/")
     page.locator("#id_login").fill(email_address)
     page.locator("#id_password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign In", exact=True).click()
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
-    if _signed_in_window.get(email_address) == int(time.time() // 30):
-        time.sleep(30 - time.time() % 30 + 0.3)
-    code = totp_code(server, email_address)
-    _signed_in_window[email_address] = int(time.time() // 30)
+    code = unused_totp_code(server, email_address)
     page.locator("#id_code").fill(code)
     page.get_by_role("button", name="Sign In", exact=True).click()
     expect(page).to_have_url(f"{server.base_url}/clinician/")
@@ -430,7 +424,7 @@ def test_acute_screen_shows_crisis_and_alerts_on_call(browser: Browser, server: 
 
         # No booking, and the held time is gone.
         assert upcoming_on_account_page(page) == 0, "an acute screen left an upcoming consultation"
-        expect(page.get_by_text("You have no consultations booked.")).to_be_visible()
+        expect(page.get_by_text("You have no appointments booked.")).to_be_visible()
         answer = page.goto(confirm_url)
         assert answer is not None and answer.status == 404, (
             f"the held time's confirm page answered {answer and answer.status} after an acute screen"
@@ -468,9 +462,10 @@ def test_acute_screen_shows_crisis_and_alerts_on_call(browser: Browser, server: 
 
         phone_screenshot(page, "intake-clinician-urgent")
         shown_on_dashboard = urgent.get_by_text(callback_phone).count() > 0
-        # Items are listed oldest first: this patient's are the last two.
+        # Acute items first, each group oldest first: this patient's are the last of each kind.
         callback_item = items.filter(has_text="Asked for an urgent call-back").last
-        link = callback_item.get_by_role("link", name="open to see the number to call")
+        expect(callback_item).to_contain_text(callback_phone)  # the number to call, on the item itself
+        link = callback_item.get_by_role("link", name="Open the questionnaire")
         dashboard = page.url
         link.click()
         expect(heading(page)).to_have_text(patient.preferred_name)
@@ -486,11 +481,11 @@ def test_acute_screen_shows_crisis_and_alerts_on_call(browser: Browser, server: 
             )
         page.goto(dashboard)
         expect(urgent.locator("li")).to_have_count(count)
-        items.filter(has_text="Asked for an urgent call-back").last.get_by_role(
-            "button", name="Acknowledge"
-        ).click()
+        callback_item = items.filter(has_text="Asked for an urgent call-back").last
+        callback_item.get_by_label("What did you do? (outcome)").fill("Called back; safe with family.")
+        callback_item.get_by_role("button", name="Acknowledge").click()
         expect(page).to_have_url(f"{server.base_url}/clinician/")
-        expect(page.get_by_role("status")).to_contain_text("Acknowledged. Thank you.")
+        expect(page.get_by_role("status")).to_contain_text("Acknowledged, with your outcome.")
         if count == 1:
             expect(urgent).to_have_count(0)
         else:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from bench.live import contend, get_json, live_server
+from tests.support.live import contend, get_json, live_server
 
 ATTEMPTS = 50
 

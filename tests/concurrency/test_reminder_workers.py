@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.live import database
+from tests.support.live import database
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -46,7 +46,7 @@ def _two_workers(var: Path, url: str) -> None:
     }
     env.update(DJANGO_ENV="development", DEBUG="false", MENDWELL_VAR_DIR=str(var), DATABASE_URL=url)
     try:
-        for args in (["migrate", "-v0"], ["createcachetable"], ["shell", "-c", SETUP]):
+        for args in (["create_local_key"], ["migrate", "-v0"], ["createcachetable"], ["shell", "-c", SETUP]):
             subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
         workers = [
             subprocess.Popen(

@@ -11,9 +11,15 @@ from django.urls import reverse
 
 from clinic.accounts.models import Role, User
 from clinic.audit.models import Action, AuditEvent
-from clinic.conftest import PASSWORD, client_for, make_user
+from tests.support.personas import PASSWORD, client_for, make_user
 
-AREAS = ["accounts:patient_home", "accounts:clinician_home", "accounts:staff_home", "accounts:people"]
+AREAS = [
+    "portal:patient_home",
+    "portal:clinician_home",
+    "portal:nurse_home",
+    "portal:staff_home",
+    "accounts:people",
+]
 
 
 def current_code(secret: str) -> str:
@@ -34,10 +40,10 @@ def test_patient_signs_up_and_verifies_email_with_a_code(django_capture_on_commi
     assert len(mail.outbox) == 1
     code = re.search(r"\b([A-Z0-9]{4}-[A-Z0-9]{4})\b", mail.outbox[0].body).group(1)
     # Not verified yet: the patient area stays closed.
-    assert client.get(reverse("accounts:patient_home")).status_code == 302
+    assert client.get(reverse("portal:patient_home")).status_code == 302
     response = client.post(reverse("account_email_verification_sent"), {"code": code})
     assert response.status_code == 302
-    assert client.get(reverse("accounts:patient_home")).status_code == 200
+    assert client.get(reverse("portal:patient_home")).status_code == 200
 
 
 @pytest.mark.django_db
@@ -50,24 +56,29 @@ def test_signup_with_bad_input_saves_nothing():
 
 
 @pytest.mark.django_db
-def test_each_area_is_closed_to_the_wrong_persona(patient, clinician, staff):
+def test_each_area_is_closed_to_the_wrong_persona(patient, clinician, nurse, staff):
     allowed = {
-        "accounts:patient_home": patient,
-        "accounts:clinician_home": clinician,
-        "accounts:staff_home": staff,
+        "portal:patient_home": patient,
+        "portal:clinician_home": clinician,
+        "portal:nurse_home": nurse,
+        "portal:staff_home": staff,
         "accounts:people": staff,
     }
     for name in AREAS:
         url = reverse(name)
         assert Client().get(url).status_code == 302, name
-        for person in (patient, clinician, staff):
+        for person in (patient, clinician, nurse, staff):
             expected = 200 if allowed[name] == person else 403
             assert client_for(person).get(url).status_code == expected, (name, person.role)
 
 
 @pytest.mark.django_db
-def test_clinicians_and_staff_must_set_up_mfa_before_their_area_opens():
-    for role, area in ((Role.CLINICIAN, "accounts:clinician_home"), (Role.STAFF, "accounts:staff_home")):
+def test_clinicians_nurses_and_staff_must_set_up_mfa_before_their_area_opens():
+    for role, area in (
+        (Role.CLINICIAN, "portal:clinician_home"),
+        (Role.NURSE, "portal:nurse_home"),
+        (Role.STAFF, "portal:staff_home"),
+    ):
         person = make_user(f"{role}@example.org", role)
         response = client_for(person).get(reverse(area))
         assert response.status_code == 302
@@ -80,12 +91,12 @@ def test_every_sign_in_of_a_clinician_asks_for_the_second_factor(clinician):
     response = client.post(reverse("account_login"), {"login": clinician.email, "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
-    assert client.get(reverse("accounts:clinician_home")).status_code == 302  # not signed in yet
+    assert client.get(reverse("portal:clinician_home")).status_code == 302  # not signed in yet
     response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
-    assert client.get(reverse("accounts:clinician_home")).status_code == 302
+    assert client.get(reverse("portal:clinician_home")).status_code == 302
     response = client.post(reverse("mfa_authenticate"), {"code": current_code(clinician.totp_secret)})
     assert response.status_code == 302
-    assert client.get(reverse("accounts:clinician_home")).status_code == 200
+    assert client.get(reverse("portal:clinician_home")).status_code == 200
     assert AuditEvent.objects.filter(action=Action.SIGNED_IN, actor=clinician).count() == 1
 
 
@@ -99,12 +110,12 @@ def test_failed_sign_ins_cool_off_then_recover(patient):
         # Even the right password is refused during the cool-off...
         response = client.post(reverse("account_login"), {"login": patient.email, "password": PASSWORD})
         assert "Too many failed login attempts" in response.content.decode()
-        assert client.get(reverse("accounts:patient_home")).status_code == 302
+        assert client.get(reverse("portal:patient_home")).status_code == 302
         # ...which ends on its own: nobody can lock a doctor out for good.
         traveller.move_to(start + dt.timedelta(minutes=16))
         response = client.post(reverse("account_login"), {"login": patient.email, "password": PASSWORD})
         assert response.status_code == 302
-        assert client.get(reverse("accounts:patient_home")).status_code == 200
+        assert client.get(reverse("portal:patient_home")).status_code == 200
 
 
 @pytest.mark.django_db
@@ -156,7 +167,7 @@ def test_staff_invite_a_clinician_who_sets_a_password_then_must_add_mfa(
     response = invitee.post(form_url, {"password1": "doctor-pass-2026!", "password2": "doctor-pass-2026!"})
     assert response.status_code == 302
     invitee.post(reverse("account_login"), {"login": "new.doc@example.org", "password": "doctor-pass-2026!"})
-    response = invitee.get(reverse("accounts:clinician_home"))
+    response = invitee.get(reverse("portal:clinician_home"))
     assert response["Location"] == reverse("accounts:mfa_required")
 
 
@@ -175,9 +186,9 @@ def test_invite_rejects_duplicates_and_bad_roles(staff, patient, django_capture_
 
 
 @pytest.mark.django_db
-def test_only_staff_can_invite(patient, clinician):
+def test_only_staff_can_invite(patient, clinician, nurse):
     data = {"email": "x@example.org", "display_name": "X", "role": "staff", "time_zone": "America/Chicago"}
-    for person in (patient, clinician):
+    for person in (patient, clinician, nurse):
         assert client_for(person).post(reverse("accounts:people"), data).status_code == 403
     assert not User.objects.filter(email="x@example.org").exists()
 
@@ -185,10 +196,10 @@ def test_only_staff_can_invite(patient, clinician):
 @pytest.mark.django_db
 def test_patient_can_change_time_zone_and_bad_zones_are_refused(patient):
     client = client_for(patient)
-    assert client.post(reverse("accounts:patient_home"), {"time_zone": "Nowhere/Atlantis"}).status_code == 400
+    assert client.post(reverse("portal:patient_home"), {"time_zone": "Nowhere/Atlantis"}).status_code == 400
     patient.refresh_from_db()
     assert patient.time_zone == "America/New_York"
-    assert client.post(reverse("accounts:patient_home"), {"time_zone": "Australia/Sydney"}).status_code == 302
+    assert client.post(reverse("portal:patient_home"), {"time_zone": "Australia/Sydney"}).status_code == 302
     patient.refresh_from_db()
     assert patient.time_zone == "Australia/Sydney"
 
@@ -206,5 +217,5 @@ def test_staff_home_counts_licences_expiring_within_60_days(staff, clinician):
 
     soon = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)
     Licence.objects.filter(clinician=clinician).update(expires_on=soon)
-    page = client_for(staff).get(reverse("accounts:staff_home")).content.decode()
+    page = client_for(staff).get(reverse("portal:staff_home")).content.decode()
     assert "1 expires within 60 days" in page

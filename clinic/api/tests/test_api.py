@@ -4,9 +4,9 @@ import uuid
 import pytest
 from django.test import Client
 
-from clinic.conftest import client_for
 from clinic.scheduling.models import Booking
-from clinic.scheduling.tests.conftest import adult
+from tests.support.booking import adult
+from tests.support.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_slots_for_one_clinician_and_for_nobody_licensed(frozen, open_clinic, cl
 @pytest.mark.parametrize(
     "params, status",
     [
-        ({"jurisdiction": "XX-YY"}, 400),
+        ({"jurisdiction": "XX-YY"}, 422),
         ({"start": "2026-02-31"}, 422),
         ({"start": "tomorrow"}, 422),
         ({"days": 0}, 422),
@@ -61,6 +61,35 @@ def test_openapi_schema_documents_the_endpoints(client):
     )
     params = {p["name"] for p in schema["paths"]["/api/v1/slots"]["get"]["parameters"]}
     assert {"jurisdiction", "start", "days", "clinician"} <= params
+
+
+def test_openapi_schema_lists_what_the_api_really_answers_and_the_jurisdictions_served(client):
+    from clinic.accounts.jurisdictions import JURISDICTIONS
+
+    schema = client.get("/api/v1/openapi.json").json()
+    paths = schema["paths"]
+    for path in ("/api/v1/bookings", "/api/v1/bookings/{booking_id}/cancel"):
+        assert {"401", "403", "413", "415", "422"} <= set(paths[path]["post"]["responses"]), path
+    assert "401" in paths["/api/v1/bookings"]["get"]["responses"]
+    assert "422" in paths["/api/v1/slots"]["get"]["responses"]
+    enum = schema["components"]["schemas"]["Jurisdiction"]["enum"]
+    assert set(enum) == set(JURISDICTIONS)
+    booking_in = schema["components"]["schemas"]["BookingIn"]["properties"]
+    assert booking_in["jurisdiction"] == {"$ref": "#/components/schemas/Jurisdiction"}
+
+
+def test_api_errors_carry_a_code_and_a_detail(patient):
+    anonymous = post_json(Client(), "/api/v1/bookings", booking_body("2026-12-01T15:00:00Z"))
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_signed_in"
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(patient, backend="django.contrib.auth.backends.ModelBackend")
+    no_token = post_json(strict, "/api/v1/bookings", booking_body("2026-12-01T15:00:00Z"))
+    assert no_token.status_code == 403 and no_token.json()["code"] == "csrf_failed"
+    invalid = slots(Client(), jurisdiction="XX-YY")
+    assert invalid.json()["code"] == "invalid_input" and invalid.json()["errors"][0]["loc"] == [
+        "query",
+        "jurisdiction",
+    ]
 
 
 def booking_body(start: str, **extra) -> dict:
@@ -136,8 +165,8 @@ def test_api_booking_rules_match_the_pages(
 @pytest.mark.parametrize(
     "change, status",
     [
-        ({"jurisdiction": "ZZ-ZZ"}, 400),
-        ({"time_zone": "Mars/Base"}, 400),
+        ({"jurisdiction": "ZZ-ZZ"}, 422),
+        ({"time_zone": "Mars/Base"}, 422),
         ({"start": "2026-12-01T15:00:00"}, 400),
         ({"start": "2026-11-01T15:00:00Z"}, 400),
         ({"start": "2026-12-01T15:07:00Z"}, 409),

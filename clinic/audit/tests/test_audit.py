@@ -6,7 +6,7 @@ from django.urls import reverse
 from clinic.accounts.models import Role
 from clinic.audit.actions import audit_record
 from clinic.audit.models import Action, AuditEvent
-from clinic.conftest import PASSWORD, client_for, make_user
+from tests.support.personas import PASSWORD, client_for, make_user
 
 
 def login(client: Client, email: str, password: str):
@@ -87,7 +87,7 @@ def test_audit_table_cannot_be_truncated_on_postgresql():
 
 @pytest.mark.django_db
 def test_audit_viewer_is_for_staff_only(staff, patient, clinician, anon_client):
-    url = reverse("audit:log")
+    url = reverse("portal:audit_log")
     assert anon_client.get(url).status_code == 302
     assert client_for(patient).get(url).status_code == 403
     assert client_for(clinician).get(url).status_code == 403
@@ -103,19 +103,29 @@ def test_audit_viewer_filters_and_records_that_it_was_read(staff, patient):
     audit_record(action=Action.SIGN_IN_FAILED, actor_label="intruder@example.org")
     audit_record(action=Action.SIGNED_IN, actor=patient)
     client = client_for(staff)
-    response = client.get(reverse("audit:log"), {"action": Action.SIGN_IN_FAILED})
+    response = client.get(reverse("portal:audit_log"), {"action": Action.SIGN_IN_FAILED})
     body = response.content.decode()
     assert "intruder@example.org" in body
     assert patient.email not in body
-    response = client.get(reverse("audit:log"), {"actor": "pat@"})
+    response = client.get(reverse("portal:audit_log"), {"actor": "pat@"})
     assert patient.email in response.content.decode()
     assert AuditEvent.objects.filter(action=Action.AUDIT_VIEWED, actor=staff).count() == 2
 
 
 @pytest.mark.django_db
-def test_audit_viewer_bad_filters_are_ignored_with_a_message_not_a_500(staff):
+def test_audit_viewer_bad_filters_are_a_400_with_a_message_not_a_500(staff):
     response = client_for(staff).get(
-        reverse("audit:log"), {"patient": "not-a-uuid", "since": "yesterday", "page": "x"}
+        reverse("portal:audit_log"), {"patient": "not-a-uuid", "since": "yesterday", "page": "x"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter a valid UUID" in response.content.decode()
+
+
+def test_behind_a_proxy_the_client_is_the_entry_the_proxy_added(settings, rf):
+    from clinic.audit.actions import client_ip
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", REMOTE_ADDR="10.0.0.2")
+    assert client_ip(request) == "203.0.113.9"  # the first entry is whatever the client sent
+    settings.SECURE_PROXY_SSL_HEADER = None
+    assert client_ip(request) == "10.0.0.2"  # no proxy is trusted: the header means nothing

@@ -6,9 +6,9 @@ from django.db import connection
 from django.urls import reverse
 
 from clinic.audit.models import Action, AuditEvent
-from clinic.conftest import client_for
 from clinic.content import pages
 from clinic.content.models import ContactMessage, ContactStatus
+from tests.support.personas import client_for
 
 PUBLIC = [
     "/",
@@ -222,7 +222,7 @@ def test_healthz_reports_a_stalled_worker(client, settings):
     backend = DatabaseBackend("default", {"QUEUES": [], "OPTIONS": {}})
     start = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False) as traveller:
-        backend.enqueue(send_email_task, (), {"to": ["a@example.org"], "subject": "s", "text": "t"})
+        backend.enqueue(send_email_task, (), {"kind": "content/email/contact_ack", "refs": {}})
         assert client.get("/healthz").json()["worker"]["status"] == "ok"
         traveller.move_to(start + dt.timedelta(minutes=5))
         response = client.get("/healthz")

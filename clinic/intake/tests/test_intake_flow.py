@@ -10,84 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clinic.audit.models import Action, AuditEvent
-from clinic.conftest import client_for
-from clinic.intake import instruments
-from clinic.intake.models import BreakGlass, IntakeResponse, IntakeStatus, UrgentItem
+from clinic.intake.models import IntakeResponse, IntakeStatus, UrgentItem
 from clinic.scheduling.models import Booking, Hold
-from clinic.scheduling.tests.conftest import confirm, hold, slot_starts, with_intake
+from clinic.visits.models import BreakGlass
+from tests.support.booking import confirm, hold, slot_starts, with_intake
+from tests.support.intake import ABOUT, ASQ_NO, GAD7, fill, phq9, post_step, section, step_url  # noqa: F401
+from tests.support.personas import client_for
 
 pytestmark = pytest.mark.django_db
-
-ABOUT = {
-    "legal_name": "Patricia Patient",
-    "preferred_name": "Pat",
-    "date_of_birth": "1988-04-02",
-    "phone": "+1 212 555 0100",
-    "emergency_contact_name": "Sam Patient",
-    "emergency_contact_phone": "+1 212 555 0199",
-    "home_address": "1 Main St, Albany NY",
-    "country": "US",
-}
-
-
-def phq9(item9="0", each="1"):
-    answers = {f"phq9_{n}": each for n in range(1, 9)}
-    answers["phq9_9"] = item9
-    answers["phq9_difficulty"] = "somewhat_difficult"
-    return answers
-
-
-GAD7 = {f"gad7_{n}": "1" for n in range(1, 8)}
-ASQ_NO = {"asq1": "no", "asq2": "no", "asq3": "no", "asq4": "no"}
-
-
-def section(key: str, value: str = "no") -> dict:
-    checklist = instruments.current_checklist()
-    flags = next(s for s in checklist.sections if s.key == key).flags
-    return {
-        flag.key: (flag.choices[0].value if flag.key == "antidepressants_tried" else value)
-        for flag in flags
-        if flag.required
-    }
-
-
-def step_url(intake: IntakeResponse, step: str) -> str:
-    return reverse("intake:step", args=[intake.public_id, step])
-
-
-def post_step(client: Client, intake: IntakeResponse, step: str, data: dict):
-    return client.post(step_url(intake, step), data)
-
-
-def fill(client: Client, *, asq=None, asq5=None, item9="0", conditions=None, stop_before=None):
-    """Answer every step as a patient would; return the last response and the intake."""
-    start = client.get(reverse("intake:start"))
-    intake = IntakeResponse.objects.get(
-        public_id=re.search(r"/intake/([0-9a-f-]+)/", start["Location"]).group(1)
-    )
-    steps = [
-        ("about", ABOUT),
-        ("phq9", phq9(item9)),
-        ("gad7", GAD7),
-        ("asq", asq or ASQ_NO),
-    ]
-    if asq5 is not None:
-        steps.append(("asq5", {"asq5": asq5}))
-    steps += [
-        ("conditions", conditions or section("conditions")),
-        ("medicines", {**section("medicines"), "medicines_list": "sertraline 100 mg"}),
-        ("past_treatment", section("past_treatment")),
-        ("consent", {"agree": "on", "typed_name": "patricia  patient"}),
-    ]
-    response = None
-    for name, data in steps:
-        if name == stop_before:
-            break
-        response = post_step(client, intake, name, data)
-        if response.status_code != 302 or "/help-now/" in response.get("Location", ""):
-            break
-    intake.refresh_from_db()
-    return response, intake
 
 
 def ny_first() -> str:
@@ -100,7 +30,7 @@ def test_routine_patient_books_with_intake_end_to_end(
     client = client_for(patient)
     held = hold(client, ny_first())
     response = client.get(held["Location"])
-    assert response.status_code == 302 and "/intake/?hold=" in response["Location"]
+    assert response.status_code == 302 and "/intake/?next=" in response["Location"]
     client.get(response["Location"])  # remembers the hold
     response, intake = fill(client)
     assert response.status_code == 302
@@ -146,21 +76,27 @@ def test_acute_screen_goes_to_crisis_releases_the_hold_and_alerts_on_call(
     for word in ("suicid", "kill", "ketamine", "depress", patient.email, "Patricia"):
         assert word.lower() not in (alert.subject + alert.body).lower()
     # The on-call clinician sees it on top of the dashboard; the other clinician does not.
-    board = client_for(clinician_elsewhere).get(reverse("accounts:clinician_home")).content.decode()
+    board = client_for(clinician_elsewhere).get(reverse("portal:clinician_home")).content.decode()
     assert "Acute suicide-risk screen" in board
     assert (
         "Acute suicide-risk screen"
-        not in client_for(open_clinic).get(reverse("accounts:clinician_home")).content.decode()
+        not in client_for(open_clinic).get(reverse("portal:clinician_home")).content.decode()
     )
     # The on-call clinician can open the intake (audited); acknowledging clears the item.
-    url = reverse("intake:patient_intake", args=[patient.public_id])
+    url = reverse("visits:patient_intake", args=[patient.public_id])
     assert client_for(clinician_elsewhere).get(url).status_code == 200
     assert AuditEvent.objects.filter(
         action=Action.INTAKE_VIEWED, actor=clinician_elsewhere, reason="on call for an urgent item"
     ).exists()
+    # Acknowledging takes a written outcome: without one nothing changes.
     client_for(clinician_elsewhere).post(reverse("intake:acknowledge", args=[item.public_id]))
     item.refresh_from_db()
-    assert item.acknowledged_by == clinician_elsewhere
+    assert item.acknowledged_at is None
+    client_for(clinician_elsewhere).post(
+        reverse("intake:acknowledge", args=[item.public_id]), {"outcome": "Called; safe at home."}
+    )
+    item.refresh_from_db()
+    assert item.acknowledged_by == clinician_elsewhere and item.outcome == "Called; safe at home."
 
 
 def test_callback_request_needs_the_same_number_twice(
@@ -208,10 +144,10 @@ def test_item_nine_books_but_marks_safety_first_and_tells_the_clinician(
         (m.to, m.subject) for m in mail.outbox
     ]
     appointment = (
-        client_for(open_clinic).get(reverse("intake:appointment", args=[booking.public_id])).content.decode()
+        client_for(open_clinic).get(reverse("visits:appointment", args=[booking.public_id])).content.decode()
     )
     assert "Safety assessment first" in appointment and "Item 9" in appointment
-    board = client_for(open_clinic).get(reverse("accounts:clinician_home")).content.decode()
+    board = client_for(open_clinic).get(reverse("portal:clinician_home")).content.decode()
     assert "Safety assessment first" in board
 
 
@@ -317,7 +253,7 @@ def test_script_typed_into_answers_renders_as_text_for_the_clinician(
         confirm(client, held)
     booking = Booking.objects.get()
     page = (
-        client_for(open_clinic).get(reverse("intake:appointment", args=[booking.public_id])).content.decode()
+        client_for(open_clinic).get(reverse("visits:appointment", args=[booking.public_id])).content.decode()
     )
     assert payload not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
@@ -339,8 +275,8 @@ def test_who_can_read_an_intake(
     with django_capture_on_commit_callbacks(execute=True):
         confirm(client, held)
     booking = Booking.objects.get()
-    appointment_url = reverse("intake:appointment", args=[booking.public_id])
-    chart_url = reverse("intake:patient_intake", args=[patient.public_id])
+    appointment_url = reverse("visits:appointment", args=[booking.public_id])
+    chart_url = reverse("visits:patient_intake", args=[patient.public_id])
     # The booked clinician reads it, and each read is audited.
     assert client_for(open_clinic).get(appointment_url).status_code == 200
     assert client_for(open_clinic).get(chart_url).status_code == 200
@@ -356,9 +292,10 @@ def test_who_can_read_an_intake(
         assert client_for(outsider).get(chart_url).status_code == 403
     assert Client().get(chart_url).status_code == 302
     assert not AuditEvent.objects.filter(action=Action.INTAKE_VIEWED).exclude(actor=open_clinic).exists()
-    # Staff see that it exists and its triage level, not the answers.
+    # Staff see the booking, neither its triage level nor the answers (README, "Who reads what").
     day = client_for(staff).get(reverse("scheduling:day"), {"date": "2026-12-01"}).content.decode()
-    assert "Routine" in day and "sertraline" not in day
+    assert patient.email in day or patient.display_name in day
+    assert "Routine" not in day and "sertraline" not in day
     # The patient reads their own answers, audited.
     mine = client.get(reverse("intake:mine")).content.decode()
     assert "Little interest or pleasure in doing things" in mine and "mild" in mine.lower()
@@ -371,7 +308,7 @@ def test_break_glass_needs_a_reason_is_audited_and_listed_for_staff(
 ):
     fill(client_for(patient))
     doctor = client_for(clinician_elsewhere)
-    url = reverse("intake:patient_intake", args=[patient.public_id])
+    url = reverse("visits:patient_intake", args=[patient.public_id])
     assert doctor.post(url, {"reason": "need"}).status_code == 400
     assert not BreakGlass.objects.exists()
     response = doctor.post(url, {"reason": "Patient called the clinic in distress; covering for Dr Doc"})
@@ -383,10 +320,10 @@ def test_break_glass_needs_a_reason_is_audited_and_listed_for_staff(
     assert AuditEvent.objects.filter(
         action=Action.BREAK_GLASS, actor=clinician_elsewhere, patient=patient
     ).exists()
-    review = client_for(staff).get(reverse("intake:break_glass_review")).content.decode()
+    review = client_for(staff).get(reverse("visits:break_glass_review")).content.decode()
     assert "covering for Dr Doc" in review
     grant = BreakGlass.objects.get()
-    client_for(staff).post(reverse("intake:break_glass_reviewed", args=[grant.public_id]))
+    client_for(staff).post(reverse("visits:break_glass_reviewed", args=[grant.public_id]))
     grant.refresh_from_db()
     assert grant.reviewed_by == staff
     frozen.shift(dt.timedelta(hours=2))
@@ -394,7 +331,7 @@ def test_break_glass_needs_a_reason_is_audited_and_listed_for_staff(
 
 
 def test_staff_put_a_clinician_on_call(staff, clinician, patient):
-    url = reverse("intake:toggle_on_call", args=[clinician.public_id])
+    url = reverse("accounts:toggle_on_call", args=[clinician.public_id])
     assert client_for(patient).post(url).status_code == 403
     assert client_for(clinician).post(url).status_code == 403
     client_for(staff).post(url)
@@ -469,11 +406,13 @@ def test_after_an_acute_screen_the_crisis_page_comes_back_until_a_clinician_has_
     )
     chart = (
         client_for(open_clinic)
-        .get(reverse("intake:patient_intake", args=[patient.public_id]))
+        .get(reverse("visits:patient_intake", args=[patient.public_id]))
         .content.decode()
     )
     assert "212 555 0177" in chart  # the number the patient asked to be called on
     for item in UrgentItem.objects.all():
-        client_for(open_clinic).post(reverse("intake:acknowledge", args=[item.public_id]))
+        client_for(open_clinic).post(
+            reverse("intake:acknowledge", args=[item.public_id]), {"outcome": "Called back, safe."}
+        )
     assert "/intake/" in client.get(reverse("intake:start"))["Location"]
     assert IntakeResponse.objects.filter(status=IntakeStatus.DRAFT).count() == 1

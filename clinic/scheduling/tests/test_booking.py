@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from clinic.accounts.models import Licence, Role
 from clinic.audit.models import Action, AuditEvent
-from clinic.conftest import client_for, make_user
 from clinic.scheduling.models import Booking, BookingStatus, Hold, WaitlistEntry
-from clinic.scheduling.tests.conftest import (
+from tests.support.booking import (
     NOW,
     adult,
     book_as,
@@ -21,6 +20,7 @@ from clinic.scheduling.tests.conftest import (
     slot_starts,
     with_intake,
 )
+from tests.support.personas import client_for, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +138,7 @@ def test_booking_a_slot_emails_an_invite_without_clinical_words(
     assert "/manage/" in message.body
     assert "9:00 AM" in message.body and "America/New_York" in message.body  # the patient's own zone
     page = client.get(response["Location"]).content.decode()
-    assert "You're booked" in page and "America/New_York" in page
+    assert "You're booked" in page and "Eastern Time (New York)" in page  # the zone as people say it
 
 
 def test_under_18s_cannot_book_and_are_told_kindly(
@@ -318,7 +318,7 @@ def test_reschedule_moves_the_booking_in_one_step_and_bumps_the_sequence(
 
 
 def test_any_doctor_goes_to_the_least_loaded_clinician(frozen, staff, django_capture_on_commit_callbacks):
-    from clinic.conftest import license_user
+    from tests.support.personas import license_user
 
     busy_doc = make_user("busy@example.org", Role.CLINICIAN, mfa=True, name="Dr A Busy")
     free_doc = make_user("free@example.org", Role.CLINICIAN, mfa=True, name="Dr B Free")
@@ -339,7 +339,7 @@ def test_any_doctor_goes_to_the_least_loaded_clinician(frozen, staff, django_cap
 
 
 def test_the_slots_request_uses_a_fixed_number_of_queries(frozen, staff):
-    from clinic.conftest import license_user
+    from tests.support.personas import license_user
 
     def count_for(clinicians: int, days: int) -> int:
         from django.db import connection

@@ -8,7 +8,7 @@ from django.test import Client
 
 from clinic.scheduling import tasks
 from clinic.scheduling.models import Booking, ReminderSent
-from clinic.scheduling.tests.conftest import adult, book_as, slot_starts
+from tests.support.booking import adult, book_as, slot_starts
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from clinic.accounts.models import Licence
 from clinic.audit.models import Action, AuditEvent
-from clinic.conftest import client_for
 from clinic.scheduling.models import (
     AppointmentType,
     Booking,
@@ -16,7 +15,8 @@ from clinic.scheduling.models import (
     TimeOff,
     WeeklyHours,
 )
-from clinic.scheduling.tests.conftest import adult, book_as, give_hours, slot_starts
+from tests.support.booking import adult, book_as, give_hours, slot_starts
+from tests.support.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,7 @@ def test_bad_availability_input_is_refused_and_saves_nothing(frozen, clinician, 
 def test_a_clinician_cannot_delete_another_clinicians_hours(frozen, clinician, clinician_elsewhere):
     give_hours(clinician_elsewhere, days=[1])
     row = WeeklyHours.objects.get()
-    url = reverse("scheduling:availability_delete", args=["weekly", row.pk])
+    url = reverse("scheduling:availability_delete", args=["weekly", row.public_id])
     assert client_for(clinician).post(url).status_code == 404
     assert WeeklyHours.objects.filter(pk=row.pk).exists()
 

@@ -3,12 +3,19 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
+    // The zone the device reports, when it is one of ours; otherwise the person is asked.
     var select = document.querySelector("[data-detect-zone]");
-    if (select && !new URLSearchParams(location.search).has("tz")) {
-      try {
-        var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-        if (zone && select.querySelector('option[value="' + zone + '"]')) { select.value = zone; }
-      } catch (e) { /* keep the server's default */ }
+    if (select && !select.value) {
+      var zone = "";
+      try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+      if (zone === "Etc/UTC" || zone === "Etc/GMT") { zone = "UTC"; }
+      var option = zone && select.querySelector('option[value="' + zone.replace(/"/g, "") + '"]');
+      if (option) {
+        select.value = zone;
+      } else {
+        var ask = document.querySelector("[data-zone-ask]");
+        if (ask) { ask.hidden = false; select.setAttribute("aria-describedby", "tz-ask"); ask.id = "tz-ask"; }
+      }
     }
     document.querySelectorAll("form").forEach(function (form) {
       var button = form.querySelector("[data-once]");

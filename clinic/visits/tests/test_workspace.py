@@ -8,10 +8,10 @@ from django.test import Client
 from django.urls import reverse
 
 from clinic.audit.models import Action, AuditEvent
-from clinic.conftest import client_for
 from clinic.scheduling.models import AppointmentKind, Booking
-from clinic.scheduling.tests.conftest import adult, book_as, slot_starts
 from clinic.visits.models import ConsultNote, NoteAddendum
+from tests.support.booking import adult, book_as, slot_starts
+from tests.support.personas import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_the_note_autosaves_and_cannot_be_signed_without_the_checklist(booking, 
     doctor.post(note_url("note_sign", booking))
     note = ConsultNote.objects.get()
     assert note.signed_at is None
-    page = doctor.get(reverse("intake:appointment", args=[booking.public_id])).content.decode()
+    page = doctor.get(reverse("visits:appointment", args=[booking.public_id])).content.decode()
     assert "Record how you verified the patient" in page and "Confirm the location" in page
 
 
@@ -238,11 +238,11 @@ def test_the_weekly_funnel_counts_and_downloads(booking, open_clinic, staff, pat
         Attendance.objects.create(visit=visit, user=who, role=role, joined_at=booking.start)
     client_for(open_clinic).post(note_url("note_save", booking), COMPLETE)
     client_for(open_clinic).post(note_url("note_sign", booking))
-    page = client_for(staff).get(reverse("visits:funnel"), {"week": "2026-12-01"}).content.decode()
+    page = client_for(staff).get(reverse("portal:funnel"), {"week": "2026-12-01"}).content.decode()
     assert "Week of 30 November 2026" in page
     csv_text = (
         client_for(staff)
-        .get(reverse("visits:funnel"), {"week": "2026-12-01", "format": "csv"})
+        .get(reverse("portal:funnel"), {"week": "2026-12-01", "format": "csv"})
         .content.decode()
     )
     rows = [line.split(",") for line in csv_text.strip().splitlines()]
@@ -256,7 +256,7 @@ def test_the_weekly_funnel_counts_and_downloads(booking, open_clinic, staff, pat
         "Decision recorded": 1,
     }
     for outsider in (patient, open_clinic):
-        assert client_for(outsider).get(reverse("visits:funnel")).status_code == 403
+        assert client_for(outsider).get(reverse("portal:funnel")).status_code == 403
 
 
 def test_the_appointment_page_shows_the_note_form_attendance_and_audits_reads(booking, open_clinic, patient):
@@ -265,11 +265,11 @@ def test_the_appointment_page_shows_the_note_form_attendance_and_audits_reads(bo
     visit = Visit.objects.create(booking=booking, attested_jurisdiction="US-NY")
     Attendance.objects.create(visit=visit, user=patient, role="patient", joined_at=booking.start)
     doctor = client_for(open_clinic)
-    page = doctor.get(reverse("intake:appointment", args=[booking.public_id])).content.decode()
+    page = doctor.get(reverse("visits:appointment", args=[booking.public_id])).content.decode()
     assert (
         'name="identity_method"' in page and 'name="patient_message"' in page and 'name="risk_level"' in page
     )
     assert "Patient joined" in page
     doctor.post(note_url("note_save", booking), COMPLETE)
-    doctor.get(reverse("intake:appointment", args=[booking.public_id]))
+    doctor.get(reverse("visits:appointment", args=[booking.public_id]))
     assert AuditEvent.objects.filter(action=Action.NOTE_VIEWED, actor=open_clinic).count() == 1

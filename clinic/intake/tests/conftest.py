@@ -1,1 +1,0 @@
-from clinic.scheduling.tests.conftest import frozen, open_clinic  # noqa: F401  (shared fixtures)
