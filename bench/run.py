@@ -8,7 +8,7 @@
    workers, measured with wrk (16 connections) in interleaved rounds: requests/s as a ratio of
    hello's, p99 as a multiple of hello's; and the home page on `make run`'s server as a ratio of
    the same page on gunicorn. Each line says the load average when it was taken.
-4. Contention: 50 patients book one slot at the same moment, on SQLite and (when
+4. Contention: 200 patients book one slot at the same moment, on SQLite and (when
    BENCH_POSTGRES_URL or DATABASE_URL names one) PostgreSQL.
 """
 
@@ -139,28 +139,34 @@ def main() -> None:
 
     pages()
 
-    print("\nContention: 50 patients book the same slot at the same moment (gunicorn 4 workers x 8 threads):")
+    print(
+        f"\nContention: {RACERS} patients book the same slot at the same moment "
+        "(SQLite: the server of make run; PostgreSQL: gunicorn 4 workers x 8 threads):"
+    )
     pg = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("DATABASE_URL", "")
     targets = [("SQLite", None)] + ([("PostgreSQL", pg)] if pg.startswith("postgres") else [])
     for name, database_url in targets:
-        with live_server(database_url, clinicians=1, patients=50) as server:
+        with live_server(
+            database_url, clinicians=1, patients=RACERS, embedded=database_url is None
+        ) as server:
             tomorrow = (now + dt.timedelta(days=1)).date().isoformat()
             first = get_json(f"{server.base_url}/api/v1/slots?jurisdiction=US-NY&start={tomorrow}&days=1")[0][
                 "start"
             ]  # type: ignore[index]
             t0 = time.perf_counter()
-            statuses = contend(server, first, 50)
+            statuses = contend(server, first, RACERS)
             elapsed = (time.perf_counter() - t0) * 1000
             errors = sum(n for code, n in statuses.items() if code >= 500)
             other = {code: n for code, n in statuses.items() if code not in (201, 409) and code < 500}
             print(
                 f"  {name:<11} booked {statuses.get(201, 0)}, conflicts {statuses.get(409, 0)}, "
-                f"errors {errors}, other {other}  ({elapsed:.0f} ms for all 50)"
+                f"errors {errors}, other {other}  ({elapsed:.0f} ms for all {RACERS})"
             )
     if not pg.startswith("postgres"):
         print("  PostgreSQL  skipped (set BENCH_POSTGRES_URL=postgres://user@host:5432/db)")
 
 
+RACERS = 200
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 PAGES = {

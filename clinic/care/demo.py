@@ -1,5 +1,6 @@
 """Demo data for the treatment course: a protocol per route and one patient mid-course (a signed
-consultation, a plan, three sessions done and two booked). Idempotent; called by ``seed_demo``.
+consultation, a plan, its past sessions done with signed records, and two booked). Idempotent;
+called by ``seed_demo``.
 
 The numbers come from the clinic's sources (INSTRUMENTS.md, EVIDENCE.md): esketamine 56 or 84 mg
 with at least 120 minutes of observation; IV ketamine 0.5 mg/kg (the research regimen);
@@ -19,7 +20,8 @@ from django.utils import timezone
 
 from clinic.accounts.models import User
 from clinic.care import actions
-from clinic.care.models import LegalBasisKind, Protocol, Route, SessionStatus, TreatmentPlan
+from clinic.care.models import LegalBasisKind, Protocol, Route, SessionStatus, TreatmentPlan, TreatmentSession
+from clinic.care.models.sessions import CHECKLIST, AdverseEvent, Observation, SessionRecord, VitalSigns
 from clinic.measures.demo import WEEKS, give_measures
 from clinic.scheduling import availability
 from clinic.scheduling.models import AppointmentKind, AppointmentType, Booking, BookingStatus
@@ -140,6 +142,7 @@ def seed_care(*, staff: User, clinician: User, patient: User) -> None:
         booking = _past_booking(patient, clinician, AppointmentKind.SESSION_CLINIC, moment)
         # Past sessions are history: written as they ended, not booked now.
         type(session).objects.filter(pk=session.pk).update(booking=booking, status=SessionStatus.DONE)
+        _signed_record(session, booking.start, clinician, plan.weight_kg)
     actions.follow_with_checkins(plan, actor=None, via=None)  # the check-ins learn the sessions' days
     give_measures(
         patient,
@@ -149,6 +152,45 @@ def seed_care(*, staff: User, clinician: User, patient: User) -> None:
         zone=patient.time_zone,
     )
     _book_upcoming(clinician, sessions[len(done) : len(done) + 2], now)
+
+
+def _signed_record(session: TreatmentSession, start: dt.datetime, clinician: User, weight: Decimal) -> None:
+    """A past session's signed record, written as history (its rows, then the signature, as the
+    triggers require): the readings, 56 mg, the observation and discharge; the second session
+    had a mild, transient nausea. The demo's doses are not lines of a register."""
+    dosed = start + dt.timedelta(minutes=15)
+    per_kg = (Decimal("56") / weight).quantize(Decimal("0.01"))
+    record = SessionRecord.objects.create(
+        session=session, dose_mg=Decimal("56"), dose_mg_per_kg=per_kg,
+        dose_in_range=True, lot_number="DEMO-LOT-1", route=session.plan.protocol_version.route,
+        dosed_at=dosed, dosed_by=clinician, no_adverse_events=session.number != 2,
+        discharged_at=dosed + dt.timedelta(minutes=125), discharged_by=clinician, observation_minutes=125,
+        **{name: True for name, _ in CHECKLIST}, created_at=dosed, updated_at=dosed,
+    )  # fmt: skip
+    pressures = {"pre_dose": (124, 80, 72), "post_dose": (134, 86, 78), "discharge": (122, 78, 70)}
+    for when, minutes in (("pre_dose", -10), ("post_dose", 40), ("discharge", 120)):
+        at = dosed + dt.timedelta(minutes=minutes)
+        systolic, diastolic, heart_rate = pressures[when]
+        VitalSigns.objects.create(
+            record=record, when=when, taken_at=at, recorded_at=at, recorded_by=clinician,
+            systolic=systolic, diastolic=diastolic, heart_rate=heart_rate, spo2=98,
+        )  # fmt: skip
+    for when, minutes, moaas, cadss in (("post_dose", 40, 4, 9), ("discharge", 120, 5, 0)):
+        at = dosed + dt.timedelta(minutes=minutes)
+        Observation.objects.create(
+            record=record, when=when, taken_at=at, recorded_at=at, recorded_by=clinician,
+            moaas=moaas, cadss_form="short_6", cadss_score=cadss, spo2=98,
+        )  # fmt: skip
+    if session.number == 2:
+        at = dosed + dt.timedelta(minutes=30)
+        AdverseEvent.objects.create(
+            record=record, kind="nausea_vomiting", severity="mild", serious=False, noted_at=at,
+            recorded_at=at, recorded_by=clinician, action_taken="Observed; no medicine needed.",
+            outcome="Resolved before discharge.",
+        )  # fmt: skip
+    SessionRecord.objects.filter(pk=record.pk).update(
+        signed_at=dosed + dt.timedelta(minutes=130), signed_by=clinician
+    )
 
 
 def _book_upcoming(clinician: User, sessions: list, now: dt.datetime) -> None:

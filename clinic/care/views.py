@@ -38,12 +38,15 @@ from clinic.care.models import (
     ProtocolVersion,
     Route,
     RouteSetting,
+    SessionRecord,
     SessionStatus,
     TreatmentPlan,
     TreatmentSession,
+    VitalsWhen,
     local_date,
     plan_may_schedule,
 )
+from clinic.care.session_actions import rems_status
 from clinic.content.crisis import crisis_lines
 from clinic.intake import instruments
 from clinic.measures import charts as measures_charts
@@ -148,8 +151,9 @@ def plan_start(request: AuthedRequest, booking_id: uuid.UUID) -> HttpResponse:
 @role_required(Role.CLINICIAN)
 @require_safe
 def course(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """A patient's treatment course: the plan, its sessions, reviews and prescribing record.
-    Later work fills the named includes: each session's record, and the measures chart."""
+    """A patient's treatment course: the plan, its sessions with what each record holds (the
+    pre-dose reading, the dose, adverse events), the REMS forms due, reviews, the prescribing
+    record and the measures chart."""
     clinician = request.user
     patient = get_object_or_404(User, public_id=patient_id, role=Role.PATIENT)
     reason = actions.course_access(clinician, patient)
@@ -185,8 +189,23 @@ def course(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
     if plan is not None:
         sessions = list(plan.sessions.select_related("booking", "booking__clinician", "nurse"))
         checkins = {c.session_id: c for c in PreSessionCheckIn.objects.filter(session__in=sessions)}
+        records = {
+            r.session_id: r
+            for r in SessionRecord.objects.filter(session__in=sessions).prefetch_related(
+                "vitals", "adverse_events"
+            )
+        }
+        adverse_events, rems_due = [], []
         for session in sessions:
             session.checkin_row = checkins.get(session.pk)  # type: ignore[attr-defined]
+            record = session.record_row = records.get(session.pk)  # type: ignore[attr-defined]
+            if record is None:
+                continue
+            vitals = list(record.vitals.all())
+            record.pre_dose = next((v for v in vitals if v.when == VitalsWhen.PRE_DOSE), None)  # type: ignore[attr-defined]
+            adverse_events += [(session, event) for event in record.adverse_events.all()]
+            if (rems := rems_status(record, now)) is not None:
+                rems_due.append((session, rems))
         labels = _flag_labels()
         reviews = list(plan.contraindication_reviews.select_related("reviewed_by"))
         for review in reviews:
@@ -201,6 +220,8 @@ def course(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
             ],
             missed=[s for s in sessions if s.status in (SessionStatus.MISSED, SessionStatus.CANCELLED)],
             sessions=sessions,
+            adverse_events=adverse_events,
+            rems_due=rems_due,
             reviews=reviews,
             signature=plan.consent_signature(),
             legal_basis=plan.legal_basis(),

@@ -266,9 +266,10 @@ def do_hold(
 def do_follow_latest_screen(
     *, patient: User, intake: IntakeResponse, via: Via | None = None
 ) -> list[Booking]:
-    """A screen was finished: the patient's future bookings rest on it from now on. A screen that
-    is not routine marks them "safety assessment first" (never unmarked by a later screen) and
-    their clinicians are told. Returns the bookings newly marked."""
+    """A screen was finished: the patient's future bookings rest on it from now on, also one
+    stopped at an acute answer (its triage is the latest; the older routine one must not show).
+    A screen that is not routine marks them "safety assessment first" (never unmarked by a later
+    screen) and their clinicians are told. Returns the bookings newly marked."""
     flagged = intake.triage not in ("", "routine")
     marked = []
     for booking in (
@@ -277,7 +278,7 @@ def do_follow_latest_screen(
         .select_related("clinician")
     ):
         fields = []
-        if intake.status == "submitted" and booking.intake_id != intake.pk:
+        if intake.status in ("submitted", "stopped_acute") and booking.intake_id != intake.pk:
             booking.intake = intake
             fields.append("intake")
         if flagged and not booking.safety_first:

@@ -182,15 +182,10 @@ def _consult(request: HttpRequest, booking: Booking, visit: Visit) -> dict[str, 
             context.update(
                 summary(intake, answers),
                 intake=intake,
-                phq9_band_label=_band_label(intake.phq9_band),
-                gad7_band_label=_band_label(intake.gad7_band),
+                phq9_band_label=intake.phq9_band_label,
+                gad7_band_label=intake.gad7_band_label,
             )
     return context
-
-
-def _band_label(band: str) -> str:
-    """A band as people read it: "Moderately severe", never the stored "moderately_severe"."""
-    return band.replace("_", " ").capitalize()
 
 
 @signed_in

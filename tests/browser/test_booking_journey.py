@@ -199,6 +199,7 @@ def sign_up_from_hold(page: Page, server: Server, email_address: str) -> None:
     # The sign-up steps belong to the booking: the held time stays in view, with its countdown.
     expect(page.locator(".held")).to_be_visible()
     expect(page.locator("[data-hold-clock]")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    phone_screenshot(page, "book-sign-up")
     page.get_by_role("button", name="Create my account", exact=True).click()
     expect(page).to_have_url(re.compile(r"/accounts/confirm-email/"))
     expect(page.locator(".held")).to_be_visible()

@@ -92,6 +92,10 @@ def test_an_acute_screen_after_a_routine_one_stops_booking(browser: Browser, ser
         expect(card).to_contain_text(patient.address)
         expect(card).to_contain_text("Emergency contact")
         screenshot(page, "urgent-item")
+        SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(
+            path=str(SHOTS_DIR / "urgent-item-top.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 900}
+        )
         card.get_by_label("What did you do? (outcome)").fill("Called; safe, plan agreed.")
         card.get_by_role("button", name="Acknowledge").click()
         expect(page.locator(".urgent--acute_screen").filter(has_text=patient.legal_name)).to_have_count(0)

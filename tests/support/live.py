@@ -3,7 +3,8 @@
 ``live_server(database_url)`` migrates a fresh database (a SQLite file, or a new PostgreSQL
 database next to the one ``database_url`` names), seeds what the caller asks for through
 ``manage.py shell``, and serves it with gunicorn: several worker processes with threads, so
-requests really run at the same time.
+requests really run at the same time. ``embedded=True`` serves it instead exactly as ``make run``
+does (``bin/serve``: the front, gunicorn's workers and the ASGI process), without its task worker.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -135,6 +137,7 @@ def live_server(
     booked_days: int = 0,
     workers: int = 4,
     threads: int = 8,
+    embedded: bool = False,
 ) -> Iterator[Server]:
     var_dir = Path(tempfile.mkdtemp(prefix="mendwell-live-"))
     port = free_port()
@@ -169,8 +172,11 @@ def live_server(
                 env,
             )
             seeded = json.loads(out.split("SEED-JSON", 1)[1])
-            process = subprocess.Popen(
-                [
+            if embedded:
+                env.update(PORT=str(port), HOST="127.0.0.1", SERVE_WORKER="0")
+                command = [str(ROOT / "bin" / "serve")]
+            else:
+                command = [
                     str(ROOT / ".venv" / "bin" / "gunicorn"),
                     "clinic.wsgi:application",
                     "--bind",
@@ -181,31 +187,43 @@ def live_server(
                     str(threads),
                     "--log-level",
                     "warning",
-                ],  # fmt: skip
+                ]  # fmt: skip
+            log = (var_dir / "server.log").open("w")  # a file: a full pipe would stall the server
+            process = subprocess.Popen(
+                command,
                 cwd=ROOT,
                 env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # bin/serve's children are stopped with it
             )
             try:
-                _wait_ready(f"http://127.0.0.1:{port}/healthz", process)
+                _wait_ready(f"http://127.0.0.1:{port}/healthz", process, var_dir / "server.log")
                 yield Server(base_url=f"http://127.0.0.1:{port}", sessions=seeded["sessions"], env=env)
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                _stop(process)
+                log.close()
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def _wait_ready(url: str, process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server and every process it started (bin/serve's trap stops its own children)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read() if process.stderr else ''}")
+            raise RuntimeError(f"server exited: {log.read_text()[-4000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5):  # noqa: S310 (loopback only)
                 return

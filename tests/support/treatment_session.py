@@ -20,7 +20,7 @@ from clinic.care.models import (
     TreatmentPlan,
     TreatmentSession,
 )
-from clinic.care.models.sessions import CHECKLIST, Observation, SessionRecord, VitalSigns
+from clinic.care.models.sessions import CHECKLIST, AdverseEvent, Observation, SessionRecord, VitalSigns
 from clinic.scheduling.availability import schedule_changed
 from clinic.scheduling.models import AppointmentKind, AppointmentType, Booking
 from clinic.visits.models import ConsultNote
@@ -138,9 +138,12 @@ def make_session(
     )
 
 
-def make_signed_record(session: TreatmentSession, *, nurse: User) -> SessionRecord:
+def make_signed_record(
+    session: TreatmentSession, *, nurse: User, adverse_events: tuple[dict, ...] = ()
+) -> SessionRecord:
     """A complete, signed record of ``session`` that ended an hour ago, written straight in the
-    database (the rows first, the signature last, as the triggers require)."""
+    database (the rows first, the signature last, as the triggers require); ``adverse_events``
+    are AdverseEvent fields (kind, severity, serious) noted 30 minutes after the dose."""
     clinician = session.booking.clinician if session.booking else session.plan.clinician
     dosed = timezone.now() - dt.timedelta(hours=3)
     record = SessionRecord.objects.create(
@@ -152,7 +155,7 @@ def make_signed_record(session: TreatmentSession, *, nurse: User) -> SessionReco
         route=session.plan.protocol_version.route,
         dosed_at=dosed,
         dosed_by=clinician,
-        no_adverse_events=True,
+        no_adverse_events=not adverse_events,
         discharged_at=dosed + dt.timedelta(minutes=125),
         discharged_by=nurse,
         observation_minutes=125,
@@ -168,6 +171,12 @@ def make_signed_record(session: TreatmentSession, *, nurse: User) -> SessionReco
         at = dosed + dt.timedelta(minutes=minutes)
         check = {"moaas": 5, "cadss_form": "short_6", "cadss_score": 1, "spo2": 98, "recorded_by": nurse}
         Observation.objects.create(record=record, when=when, taken_at=at, recorded_at=at, **check)
+    for event in adverse_events:
+        at = dosed + dt.timedelta(minutes=30)
+        AdverseEvent.objects.create(
+            record=record, noted_at=at, recorded_at=at, recorded_by=nurse,
+            action_taken="Observed; settled by itself.", outcome="Resolved.", **event,
+        )  # fmt: skip
     SessionRecord.objects.filter(pk=record.pk).update(
         signed_at=dosed + dt.timedelta(minutes=130), signed_by=clinician
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from clinic.accounts.models import User
 from clinic.care.models import Protocol, Route, SessionStatus, TreatmentPlan
+from clinic.care.models.sessions import SessionRecord
 from clinic.measures.models import AttentionItem
 from tests.support.personas import client_for
 
@@ -33,3 +34,13 @@ def test_the_demo_has_a_protocol_per_route_and_a_patient_mid_course(frozen):
     assert 'id="course-measures-title"' in html and "<svg" in html
     # Its last answer is worse after a response: the item waits on the clinician's Today.
     assert AttentionItem.objects.filter(patient=plan.patient, reason="relapse_watch").exists()
+
+
+def test_the_demo_courses_past_sessions_have_signed_records_shown_on_the_course_page(frozen):
+    call_command("seed_demo", stdout=io.StringIO())
+    plan = TreatmentPlan.objects.get(patient__email="alex.rivera@demo.mendwell.example")
+    done = plan.sessions.filter(status=SessionStatus.DONE)
+    assert done.count() == SessionRecord.objects.filter(session__in=done, signed_at__isnull=False).count()
+    clinician = User.objects.get(email="maya.chen@demo.mendwell.example")
+    html = client_for(clinician).get(reverse("care:course", args=[plan.patient.public_id])).content.decode()
+    assert html.count("BP 124/80") == done.count() and "Nausea or vomiting" in html

@@ -4,6 +4,7 @@ observation clock and the discharge, signing only when complete, and the REMS fo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -17,7 +18,7 @@ from clinic.care.models.sessions import AdverseEventKind, SessionRecord, Severit
 from clinic.register.models import Entry
 from tests.support.personas import client_for, make_nurse
 from tests.support.register import stocked_site
-from tests.support.treatment_session import make_session, protocol_version
+from tests.support.treatment_session import make_session, make_signed_record, protocol_version
 
 pytestmark = pytest.mark.django_db
 
@@ -385,3 +386,30 @@ def test_the_day_views_show_who_is_in_observation_and_for_how_long(frozen, sessi
     # Another nurse's day lists nobody.
     other = make_nurse(staff, email="nurse3@example.org")
     assert "Pat Patient" not in client_for(other).get(reverse("portal:nurse_home")).content.decode()
+
+
+# The course page shows what each record holds --------------------------------------------------
+
+
+def test_the_course_page_shows_each_records_reading_dose_adverse_events_and_the_rems_form_due(
+    frozen, session, clinician, nurse, patient, staff
+):
+    course = reverse("care:course", args=[patient.public_id])
+    before = client_for(clinician).get(course).content.decode()
+    assert "None recorded in this course." in before and "REMS monitoring forms" not in before
+    make_signed_record(
+        session,
+        nurse=nurse,
+        adverse_events=({"kind": "nausea_vomiting", "severity": "moderate", "serious": False},),
+    )
+    response = client_for(clinician).get(course, HTTP_X_REQUEST_ID="courserecords")
+    text = re.sub(r"\s+", " ", response.content.decode())
+    assert response.status_code == 200
+    assert "BP 122/80 · HR 70 · SpO₂ 98%" in text  # the pre-dose reading, not a later one
+    assert "Dose 56 mg (0.8 mg/kg)" in text and "outside the protocol" not in text
+    assert "1 adverse event" in text and "Nausea or vomiting" in text and "Moderate" in text
+    assert "REMS monitoring forms" in text and "due by" in text
+    # Still one read, audited once, for the whole page.
+    assert AuditEvent.objects.filter(request_id="courserecords").count() == 1
+    # A nurse reads no course page.
+    assert client_for(make_nurse(staff, email="n2@example.org")).get(course).status_code == 403
