@@ -21,7 +21,14 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.care import actions
 from clinic.care.models import LegalBasisKind, Protocol, Route, SessionStatus, TreatmentPlan, TreatmentSession
-from clinic.care.models.sessions import CHECKLIST, AdverseEvent, Observation, SessionRecord, VitalSigns
+from clinic.care.models.sessions import (
+    CHECKLIST,
+    AdverseEvent,
+    Observation,
+    RemsSubmission,
+    SessionRecord,
+    VitalSigns,
+)
 from clinic.measures.demo import WEEKS, give_measures
 from clinic.scheduling import availability
 from clinic.scheduling.models import AppointmentKind, AppointmentType, Booking, BookingStatus
@@ -142,7 +149,7 @@ def seed_care(*, staff: User, clinician: User, patient: User) -> None:
         booking = _past_booking(patient, clinician, AppointmentKind.SESSION_CLINIC, moment)
         # Past sessions are history: written as they ended, not booked now.
         type(session).objects.filter(pk=session.pk).update(booking=booking, status=SessionStatus.DONE)
-        _signed_record(session, booking.start, clinician, plan.weight_kg)
+        _signed_record(session, booking.start, clinician, staff, plan.weight_kg)
     actions.follow_with_checkins(plan, actor=None, via=None)  # the check-ins learn the sessions' days
     give_measures(
         patient,
@@ -154,10 +161,13 @@ def seed_care(*, staff: User, clinician: User, patient: User) -> None:
     _book_upcoming(clinician, sessions[len(done) : len(done) + 2], now)
 
 
-def _signed_record(session: TreatmentSession, start: dt.datetime, clinician: User, weight: Decimal) -> None:
+def _signed_record(
+    session: TreatmentSession, start: dt.datetime, clinician: User, staff: User, weight: Decimal
+) -> None:
     """A past session's signed record, written as history (its rows, then the signature, as the
     triggers require): the readings, 56 mg, the observation and discharge; the second session
-    had a mild, transient nausea. The demo's doses are not lines of a register."""
+    had a mild, transient nausea; staff sent its REMS form two days later. The demo's doses are
+    not lines of a register."""
     dosed = start + dt.timedelta(minutes=15)
     per_kg = (Decimal("56") / weight).quantize(Decimal("0.01"))
     record = SessionRecord.objects.create(
@@ -190,6 +200,9 @@ def _signed_record(session: TreatmentSession, start: dt.datetime, clinician: Use
         )  # fmt: skip
     SessionRecord.objects.filter(pk=record.pk).update(
         signed_at=dosed + dt.timedelta(minutes=130), signed_by=clinician
+    )
+    RemsSubmission.objects.create(
+        record=record, submitted_by=staff, submitted_at=dosed + dt.timedelta(days=2)
     )
 
 

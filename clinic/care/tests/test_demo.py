@@ -44,3 +44,4 @@ def test_the_demo_courses_past_sessions_have_signed_records_shown_on_the_course_
     clinician = User.objects.get(email="maya.chen@demo.mendwell.example")
     html = client_for(clinician).get(reverse("care:course", args=[plan.patient.public_id])).content.decode()
     assert html.count("BP 124/80") == done.count() and "Nausea or vomiting" in html
+    assert html.count("submitted ") == done.count() and "overdue" not in html
