@@ -15,6 +15,7 @@ from clinic.accounts.decorators import AuthedRequest, role_required
 from clinic.accounts.models import PatientProfile, Role, User
 from clinic.audit.actions import Via
 from clinic.content.crisis import crisis_lines
+from clinic.intake import scoring
 from clinic.measures import actions, charts, forms
 from clinic.measures.models import AttentionItem, CheckIn, CheckInStatus, Schedule
 
@@ -71,6 +72,9 @@ def answer(request: AuthedRequest, checkin_id: uuid.UUID) -> HttpResponse:
             else:
                 if result.acute:
                     return redirect("measures:help_now", checkin_id=checkin.public_id)
+                if result.triage != scoring.Triage.ROUTINE:
+                    # INSTRUMENTS.md: crisis resources shown, and a same-day call, not 2 days.
+                    return redirect("measures:take_care", checkin_id=checkin.public_id)
                 messages.success(
                     request, f"Thank you: your answers are in. A clinician reads them within {READ_WITHIN}."
                 )
@@ -101,6 +105,22 @@ def help_now(request: AuthedRequest, checkin_id: uuid.UUID) -> HttpResponse:
     profile = PatientProfile.objects.filter(user=request.user).first()
     return render(
         request, "measures/help_now.html", {"lines": crisis_lines(profile.country if profile else None)}
+    )
+
+
+@role_required(Role.PATIENT)
+@require_safe
+def take_care(request: AuthedRequest, checkin_id: uuid.UUID) -> HttpResponse:
+    """After a positive screen that is not acute: a clinician calls today, and the crisis page's
+    help is here in case things get worse before then."""
+    checkin = _own_checkin(request, checkin_id)
+    if checkin.status != CheckInStatus.ANSWERED or checkin.triage in ("", scoring.Triage.ROUTINE):
+        raise Http404("Nothing to show for this check-in.")
+    if checkin.asq_result == "acute_positive":
+        return redirect("measures:help_now", checkin_id=checkin.public_id)
+    profile = PatientProfile.objects.filter(user=request.user).first()
+    return render(
+        request, "measures/take_care.html", {"lines": crisis_lines(profile.country if profile else None)}
     )
 
 

@@ -78,6 +78,7 @@ NO_HEALTH_DATA = {
     "measures:link": "uses the emailed link up and redirects to the check-in, after sign-in",
     "measures:answer": "the patient's own check-in form while they answer it",
     "measures:help_now": "crisis numbers, to the patient themselves",
+    "measures:take_care": "crisis numbers and a same-day call, to the patient themselves",
     "care:protocols": "the clinic's protocols, routes and legal-basis rules, no patient",
     "care:protocol_new": "a protocol form, no patient",
     "care:protocol_version_new": "a protocol form, no patient",

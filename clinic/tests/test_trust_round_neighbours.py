@@ -50,6 +50,9 @@ def api_book(client: Client, start: str):
     return client.post("/api/v1/bookings", json.dumps(body), content_type="application/json", **headers)
 
 
+CRISIS_PAGE_ADVICE = "call your emergency number or go to the nearest emergency department"
+
+
 def body_crisis_lines(page: str) -> str:
     """The crisis numbers the page's own body lists (the bar at the top is not counted)."""
     found = re.search(r'<ul class="crisis-lines">(.*?)</ul>', page, re.S)
@@ -162,6 +165,7 @@ def test_declining_question_5_alerts_the_on_call_clinician_at_once_and_the_confi
     assert page.status_code == 200
     lines = body_crisis_lines(page.content.decode())
     assert "988" in lines, page.content.decode()
+    assert CRISIS_PAGE_ADVICE in page.content.decode()  # the crisis page's own help, not only numbers
     with django_capture_on_commit_callbacks(execute=True):
         done = confirm(client, held)
     booking = Booking.objects.get()
@@ -180,7 +184,7 @@ def test_declining_question_5_without_a_booking_shows_crisis_help_on_the_next_pa
         response, intake = fill(client, asq=ASQ_YES, asq5="declined")
     assert response["Location"] == reverse("intake:done", args=[intake.public_id])
     page = client.get(response["Location"]).content.decode()
-    assert "988" in body_crisis_lines(page)
+    assert "988" in body_crisis_lines(page) and CRISIS_PAGE_ADVICE in page
     assert f'href="{reverse("scheduling:book")}"' in page  # and may still book
     assert UrgentItem.objects.get().kind == UrgentKind.DECLINED_Q5
     assert len(mail.outbox) == 2  # nobody on call: every active clinician, at once

@@ -76,8 +76,8 @@ def link_of(message) -> str:
 # A non-acute positive screen ------------------------------------------------------------------
 
 
-def test_a_non_acute_positive_asq_raises_the_same_day_follow_up_for_on_call_without_the_crisis_page(
-    course, frozen, patient, clinician, django_capture_on_commit_callbacks
+def test_a_non_acute_positive_asq_raises_the_same_day_follow_up_and_shows_crisis_help_not_the_crisis_page(
+    course, frozen, patient, other_patient, clinician, django_capture_on_commit_callbacks
 ):
     type(clinician).objects.filter(pk=clinician.pk).update(on_call=True)
     frozen.move_to(dt.datetime(2026, 12, 1, 14, 5, tzinfo=dt.UTC))  # 09:05 in New York
@@ -96,13 +96,20 @@ def test_a_non_acute_positive_asq_raises_the_same_day_follow_up_for_on_call_with
         response = client.post(
             reverse("measures:answer", args=[checkin.public_id]), {**phq(6), **GAD, **NON_ACUTE, **MONTHLY_NO}
         )
-    # Thanked on their own page, not sent to the crisis page (which does not exist for it).
+    # Thanked with the crisis page's help and a call today (INSTRUMENTS.md: crisis resources
+    # shown), not sent to the acute crisis page (which does not exist for it).
     assert response.status_code == 302
-    assert response["Location"] == reverse("measures:mine")
+    assert response["Location"] == reverse("measures:take_care", args=[checkin.public_id])
     page = client.get(response["Location"]).content.decode()
-    assert "Thank you: your answers are in." in page
-    assert "Please get help now" not in page and "Call now" not in page
+    assert "will contact you <strong>today</strong>" in page and "2 working days" not in page
+    assert "go to the nearest emergency department" in page and "988" in page
+    assert "Please get help now" not in page
     assert client.get(reverse("measures:help_now", args=[checkin.public_id])).status_code == 404
+    # The page is the patient's own.
+    take_care = response["Location"]
+    assert client_for(other_patient).get(take_care).status_code == 404
+    assert client_for(clinician).get(take_care).status_code == 403
+    assert client_for(None).get(take_care).status_code == 302
     checkin.refresh_from_db()
     assert checkin.status == CheckInStatus.ANSWERED
     assert (checkin.asq_result, checkin.triage) == ("non_acute_positive", "safety_assessment_first")
@@ -215,3 +222,19 @@ def test_the_course_page_draws_item_9_the_session_dates_and_the_response_line(ch
     assert '<text x="' in phq9 and 'class="label">baseline</text>' in phq9
     assert "Baseline PHQ-9 20 on Dec 1, 2026." in section
     assert '<span class="badge">response</span>' in section  # 8 is a fall of 60 % from 20
+
+
+def test_a_routine_check_in_has_no_take_care_page_and_is_thanked_on_the_patients_page(
+    course, frozen, patient, django_capture_on_commit_callbacks
+):
+    frozen.move_to(dt.datetime(2026, 12, 1, 14, 5, tzinfo=dt.UTC))
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.sweep_checkins()
+    checkin = CheckIn.objects.get(schedule=course, due_on=dt.date(2026, 12, 1))
+    client = client_for(patient)
+    client.get(reverse("measures:link", args=[link_of(mail.outbox[-1])]))
+    routine = {**phq(6), **GAD, **ASQ_NO, **MONTHLY_NO}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("measures:answer", args=[checkin.public_id]), routine)
+    assert response.status_code == 302 and response["Location"] == reverse("measures:mine")
+    assert client.get(reverse("measures:take_care", args=[checkin.public_id])).status_code == 404
