@@ -628,9 +628,19 @@ def checkin(request: AuthedRequest, session_id: uuid.UUID) -> HttpResponse:
             else:
                 if done.status == "stopped_acute":
                     return redirect("care:checkin_crisis", session_id=session.public_id)
-                messages.success(
-                    request, "Thank you. Your care team will see your answers before the session."
-                )
+                if done.triage not in ("", "routine"):
+                    # INSTRUMENTS.md: a positive screen that is not acute means a same-day call
+                    # and the crisis resources in view (the plan page lists them).
+                    messages.warning(
+                        request,
+                        "Thank you. Some of your answers matter a lot to us: a clinician will contact "
+                        "you today, before the session. If things get worse before then, don't wait: "
+                        "call your emergency number or a crisis line (below, under “Who to contact”).",
+                    )
+                else:
+                    messages.success(
+                        request, "Thank you. Your care team will see your answers before the session."
+                    )
                 return redirect("care:my_plan")
         status = 400
     return render(

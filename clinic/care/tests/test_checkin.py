@@ -75,6 +75,20 @@ def test_a_non_acute_positive_marks_the_session_and_raises_a_same_day_item(booke
     assert UrgentItem.objects.get(patient=patient).kind == UrgentKind.FOLLOW_UP
 
 
+def test_a_non_acute_positive_through_the_page_says_a_clinician_calls_today_with_the_crisis_lines(
+    booked, patient
+):
+    client = client_for(patient)
+    response = client.post(
+        reverse("care:checkin", args=[booked.public_id]),
+        {**NON_ACUTE, "symptoms": "none", "medicines": "none"},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("care:my_plan")
+    page = client.get(response["Location"]).content.decode()
+    assert "a clinician will contact you today" in page and "988" in page
+    assert "will see your answers before the session" not in page
+
+
 def test_a_routine_checkin_keeps_the_session_and_raises_nothing(booked, patient):
     checkin = actions.do_submit_checkin(patient=patient, session=booked, answers={**NO})
     assert checkin.triage == "routine" and checkin.answers["asq1"] == "no"
