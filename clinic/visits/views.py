@@ -152,12 +152,19 @@ def visit_page(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
 def _consult(request: HttpRequest, booking: Booking, visit: Visit) -> dict[str, Any]:
     """The consult screen's record: who the patient is, their questionnaire and the note, with
     each read audited."""
-    clinician = person(request)
     note = actions.note_for(booking)
-    context: dict[str, Any] = {
+    return {
         "identity": identity_of(booking, visit=visit),
         **_note_context(booking, note),
+        **_read_record(request, booking, note, reason="consult screen"),
     }
+
+
+def _read_record(request: HttpRequest, booking: Booking, note: ConsultNote, *, reason: str) -> dict[str, Any]:
+    """What the consult screen and the appointment page both show of the record, each read
+    audited: the booking (the patient's name, the attested place), the note once it holds
+    anything, and the questionnaire's summary (its read audited by ``read_intake``)."""
+    clinician = person(request)
     with transaction.atomic():
         audit_record(
             action=Action.BOOKING_VIEWED,
@@ -165,7 +172,7 @@ def _consult(request: HttpRequest, booking: Booking, visit: Visit) -> dict[str, 
             subject=booking,
             patient=booking.patient,
             via=Via.of(request),
-            reason="consult screen",
+            reason=reason,
         )
         if note.is_signed or note.reason:
             audit_record(
@@ -176,16 +183,15 @@ def _consult(request: HttpRequest, booking: Booking, visit: Visit) -> dict[str, 
                 via=Via.of(request),
             )
     intake = booking.intake
-    if intake is not None:
-        answers = read_intake(user=clinician, intake=intake, via=Via.of(request))
-        if answers is not None:
-            context.update(
-                summary(intake, answers),
-                intake=intake,
-                phq9_band_label=intake.phq9_band_label,
-                gad7_band_label=intake.gad7_band_label,
-            )
-    return context
+    answers = read_intake(user=clinician, intake=intake, via=Via.of(request)) if intake else None
+    if intake is None or answers is None:
+        return {}
+    return {
+        **summary(intake, answers),
+        "intake": intake,
+        "phq9_band_label": intake.phq9_band_label,
+        "gad7_band_label": intake.gad7_band_label,
+    }
 
 
 @signed_in
@@ -333,30 +339,7 @@ def appointment(request: AuthedRequest, booking_id: uuid.UUID) -> HttpResponse:
         and window_state(booking) != WindowState.CLOSED,
         **_note_context(booking, note),
     }
-    with transaction.atomic():
-        # The page itself (the patient's name, the booking, the attested place), then each
-        # record it shows.
-        audit_record(
-            action=Action.BOOKING_VIEWED,
-            actor=clinician,
-            subject=booking,
-            patient=booking.patient,
-            via=Via.of(request),
-            reason="appointment",
-        )
-        if note.is_signed or note.reason:
-            audit_record(
-                action=Action.NOTE_VIEWED,
-                actor=clinician,
-                subject=note,
-                patient=booking.patient,
-                via=Via.of(request),
-            )
-    intake = booking.intake
-    if intake is not None:
-        answers = read_intake(user=clinician, intake=intake, via=Via.of(request))
-        if answers is not None:
-            context.update(summary(intake, answers), intake=intake)
+    context.update(_read_record(request, booking, note, reason="appointment"))
     return render(request, "visits/appointment.html", context)
 
 
